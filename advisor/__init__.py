@@ -1,0 +1,1 @@
+"""Pod Pattern Advisor: Django project package; the analysis core lives in ``advisor.core``."""

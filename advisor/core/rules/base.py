@@ -1,0 +1,148 @@
+"""The rule registry's building blocks: a rule, its findings, and what a rule may look at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from advisor.core.model import HPA, Container, PodTemplate, Workload
+from advisor.core.source import line_of
+
+if TYPE_CHECKING:
+    from advisor.core.lifecycle import Timeline
+    from advisor.core.roles import RoleAssignment
+    from advisor.core.schema import SchemaIssue
+    from advisor.core.sizing import Sizing
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one workload, at one line, with the fix."""
+
+    rule: str
+    severity: Severity
+    message: str
+    fix: str
+    line: int | None = None
+    container: str | None = None
+    file: str | None = None  # set when the finding is in another file (an HPA's)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a pod rule may read: the workload and the results of every earlier stage."""
+
+    workload: Workload
+    roles: Mapping[str, RoleAssignment]
+    sizing: Sizing
+    startup: Timeline
+    shutdown: Timeline
+    schema_issues: tuple[SchemaIssue, ...]
+    kubernetes_version: tuple[int, int]
+    api_defaults: bool
+
+    @property
+    def pod(self) -> PodTemplate:
+        return self.workload.pod
+
+    def role(self, container: Container) -> str:
+        """Return the role assigned to ``container`` ('app' when unknown)."""
+        assignment = self.roles.get(container.name)
+        return assignment.role if assignment is not None else "app"
+
+    def is_long_running(self, container: Container) -> tuple[bool, str]:
+        assignment = self.roles.get(container.name)
+        if assignment is None:
+            return True, "nothing shows that it exits on its own"
+        return assignment.long_running, assignment.long_running_reason
+
+
+@dataclass(frozen=True)
+class HpaContext:
+    """What an HPA rule reads: the autoscaler and the workload it scales."""
+
+    hpa: HPA
+    workload: Workload
+    roles: Mapping[str, RoleAssignment]
+    kubernetes_version: tuple[int, int]
+
+
+Check = Callable[..., Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check with a stable id; saved reviews store the id, so it never changes."""
+
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    fix: str
+    check: Check = field(repr=False, compare=False)
+    scope: Literal["pod", "hpa"] = "pod"
+    area: str = ""
+
+    def finding(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        container: Container | str | None = None,
+        fix: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """Build a finding of this rule."""
+        name = container.name if isinstance(container, Container) else container
+        return Finding(
+            rule=self.id,
+            severity=severity or self.severity,
+            message=message,
+            fix=fix or self.fix,
+            line=line,
+            container=name,
+        )
+
+
+def rule(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    rationale: str,
+    fix: str,
+    scope: Literal["pod", "hpa"] = "pod",
+) -> Callable[[Check], Rule]:
+    """Turn a check function ``(rule, ctx) -> findings`` into a :class:`Rule`."""
+
+    def wrap(fn: Check) -> Rule:
+        area = fn.__module__.rsplit(".", 1)[-1]
+        return Rule(id, title, severity, rationale, fix, fn, scope, area)
+
+    return wrap
+
+
+def build_registry(rules: Iterable[Rule]) -> dict[str, Rule]:
+    """Index rules by id; a duplicate id is an error at import time."""
+    registry: dict[str, Rule] = {}
+    for r in rules:
+        if r.id in registry:
+            raise ValueError(f"duplicate rule id {r.id!r}")
+        if r.id != r.id.lower() or " " in r.id:
+            raise ValueError(f"rule id {r.id!r} must be kebab-case")
+        registry[r.id] = r
+    return registry
+
+
+def container_line(container: Container, key: str | None = None) -> int | None:
+    """Return the line of ``key`` in a container, or of the container itself."""
+    return line_of(container.raw, key) if key else container.line
+
+
+def iter_containers(pod: PodTemplate) -> Iterator[Container]:
+    yield from pod.all_containers

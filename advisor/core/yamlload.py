@@ -1,0 +1,406 @@
+"""Load YAML (or JSON) text into ``LDict`` trees with line numbers, safely.
+
+libyaml (``CSafeLoader``'s C parser) does the parsing; this module adds what an analyser of
+hostile input needs on top of it:
+
+* documents are split on ``---`` lines first, so a broken document is reported with its number
+  and line and the documents around it are still read;
+* nesting is bounded before libyaml sees the text: deep flow nesting (``[[[[...``) costs libyaml
+  quadratic time and deep recursion, so it is refused up front (``max_depth``);
+* anchors and merge keys work, but every node produced by expanding an alias counts against
+  ``max_alias_nodes``, which stops "billion laughs" and merge-key bombs in milliseconds;
+* timestamps stay strings (Kubernetes treats them as text), keys are always hashable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import yaml
+
+from advisor.core.errors import InputError
+from advisor.core.source import LDict
+
+T = TypeVar("T")
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+MERGE = "tag:yaml.org,2002:merge"
+
+_SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r]|$)[^\n]*\n?", re.MULTILINE)
+_COMPACT_RUN = "(?:[-?][ \t]+){%d}"
+_FLOW_TOKEN = re.compile(r"[\[\]{}\"'\n#,]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one input may cost; the defaults suit a CLI, the web sets its own."""
+
+    max_bytes: int = 16 * 1024 * 1024
+    max_depth: int = 100
+    max_alias_nodes: int = 200_000
+    max_documents: int = 20_000
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document: its 1-based number, first line, and value (or the error)."""
+
+    number: int
+    line: int
+    value: Any = None
+    error: InputError | None = None
+
+
+def decode(data: bytes, *, file: str = "") -> str:
+    """Decode manifest bytes: UTF-8 (BOM allowed) or UTF-16 with a BOM; refuse binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError("invalid UTF-16 text", file=file) from None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError("binary data (NUL byte), not a YAML or JSON manifest", file=file, line=line)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"invalid UTF-8 (byte {exc.start}); save the file as UTF-8", file=file, line=line
+        ) from None
+
+
+def load_documents(text: str, *, file: str = "", limits: Limits = Limits()) -> list[Document]:
+    """Split ``text`` into documents and load each; errors stay with their document."""
+    return with_big_stack(lambda: list(iter_documents(text, file=file, limits=limits)))
+
+
+def with_big_stack(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on a thread with a large stack: libyaml's composer recurses per level."""
+    result: list[Any] = []
+
+    def target() -> None:
+        try:
+            result.append((True, fn()))
+        except BaseException as exc:  # handed back to the caller's thread below
+            result.append((False, exc))
+
+    old = threading.stack_size()
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=target, name="yaml-load")
+        worker.start()
+    finally:
+        threading.stack_size(old)
+    worker.join()
+    ok, value = result[0]
+    if not ok:
+        raise value
+    return value
+
+
+def split_documents(text: str) -> Iterator[tuple[int, str, str]]:
+    """Yield (0-based line offset, text, marker that opened it) for each chunk."""
+    start, line, opener = 0, 0, ""
+    for match in _SEPARATOR.finditer(text):
+        yield line, text[start : match.start()], opener
+        line += text.count("\n", start, match.start())
+        opener = match.group(0)[:3]
+        rest = match.group(0)[3:].strip()
+        if rest and not rest.startswith("#"):
+            # "--- {a: 1}": content on the separator line belongs to the new document.
+            start = match.start() + 3
+        else:
+            start = match.end()
+            line += match.group(0).endswith("\n")
+    yield line, text[start:], opener
+
+
+def _has_content(chunk: str) -> bool:
+    for raw in chunk.splitlines():
+        stripped = raw.strip()
+        if stripped and not stripped.startswith(("#", "%")):
+            return True
+    return False
+
+
+def iter_documents(text: str, *, file: str = "", limits: Limits = Limits()) -> Iterator[Document]:
+    """Yield documents one at a time; call it inside :func:`with_big_stack`."""
+    if len(text) > limits.max_bytes or len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
+        raise InputError(
+            f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file
+        )
+    text = text.removeprefix("\ufeff")
+    budget = _AliasBudget(limits.max_alias_nodes)
+    number = 0
+    first = True
+    for offset, chunk, opener in split_documents(text):
+        empty = not _has_content(chunk)
+        if empty and (first or opener == "..."):
+            # Nothing before the first "---", or between "..." and the next "---".
+            first = False
+            continue
+        first = False
+        number += 1
+        if number > limits.max_documents:
+            raise InputError(f"more than {limits.max_documents:,} documents", file=file)
+        if empty:
+            continue
+        yield _load_one(chunk, number=number, offset=offset, file=file, limits=limits, budget=budget)
+
+
+class _AliasBudget:
+    """Counts nodes created by expanding aliases, across all documents of one input."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+
+def _first_line(chunk: str, offset: int) -> int:
+    for i, raw in enumerate(chunk.splitlines()):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith(("#", "%")):
+            return offset + i + 1
+    return offset + 1
+
+
+def _load_one(
+    chunk: str, *, number: int, offset: int, file: str, limits: Limits, budget: _AliasBudget
+) -> Document:
+    line = _first_line(chunk, offset)
+    try:
+        _check_nesting(chunk, offset=offset, max_depth=limits.max_depth)
+        node = _compose(chunk)
+        converter = _Converter(offset, limits.max_depth, budget, "&" in chunk)
+        value = converter.convert(node, 0) if node is not None else None
+    except InputError as exc:
+        return Document(number, line, error=_locate(exc, file, number))
+    except yaml.YAMLError as exc:
+        fallback = _try_json(chunk)
+        if fallback is not None:
+            return Document(number, line, value=fallback)
+        return Document(number, line, error=_yaml_error(exc, file, number, offset))
+    return Document(number, line, value=value)
+
+
+def _locate(exc: InputError, file: str, number: int) -> InputError:
+    return InputError(exc.message, file=file, document=number, line=exc.line)
+
+
+def _compose(chunk: str) -> yaml.Node | None:
+    loader = yaml.CSafeLoader(chunk)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str, number: int, offset: int) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 + offset if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return InputError(message, file=file, document=number, line=line)
+
+
+def _try_json(chunk: str) -> Any:
+    """Parse JSON that libyaml rejects (tabs, some escapes); no line numbers then."""
+    if not chunk.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(chunk, object_pairs_hook=_ldict_from_pairs)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _ldict_from_pairs(pairs: list[tuple[str, Any]]) -> LDict:
+    d = LDict(pairs)
+    return d
+
+
+def _check_nesting(chunk: str, *, offset: int, max_depth: int) -> None:
+    """Refuse nesting deeper than ``max_depth`` before libyaml spends time on it."""
+    run = re.search(_COMPACT_RUN % max_depth, chunk)
+    if run is not None:
+        line = offset + chunk.count("\n", 0, run.start()) + 1
+        raise InputError(f"nesting deeper than {max_depth} levels", line=line)
+    if chunk.count("[") + chunk.count("{") <= max_depth:
+        return
+    depth, line = _flow_depth(chunk, max_depth)
+    if depth > max_depth:
+        raise InputError(f"nesting deeper than {max_depth} levels", line=offset + line)
+
+
+def _flow_depth(chunk: str, max_depth: int) -> tuple[int, int]:
+    """Return (an upper bound of flow nesting depth, line where it passed ``max_depth``).
+
+    Quoted text is skipped only where a quoted scalar can start, so brackets inside plain
+    scalars and block scalars are counted: the bound errs on the side of refusing.
+    """
+    depth = 0
+    line = 1
+    pos = 0
+    n = len(chunk)
+    while pos < n:
+        match = _FLOW_TOKEN.search(chunk, pos)
+        if match is None:
+            break
+        ch = match.group()
+        at = match.start()
+        pos = at + 1
+        if ch == "\n":
+            line += 1
+        elif ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                return depth, line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "#":
+            if at == 0 or chunk[at - 1] in " \t\n":
+                end = chunk.find("\n", at)
+                pos = n if end < 0 else end
+        elif ch in "\"'" and _quote_starts_scalar(chunk, at, depth > 0):
+            end = _quote_end(chunk, at, ch)
+            line += chunk.count("\n", at, end)
+            pos = end
+    return depth, line
+
+
+def _quote_starts_scalar(chunk: str, at: int, in_flow: bool) -> bool:
+    i = at - 1
+    while i >= 0 and chunk[i] in " \t":
+        i -= 1
+    if i < 0 or chunk[i] == "\n":
+        return True
+    prev = chunk[i]
+    if in_flow:
+        return prev in "[{,:?"
+    return i < at - 1 and prev in ":-?"
+
+
+def _quote_end(chunk: str, at: int, quote: str) -> int:
+    i = at + 1
+    n = len(chunk)
+    while i < n:
+        ch = chunk[i]
+        if quote == '"' and ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            if quote == "'" and i + 1 < n and chunk[i + 1] == "'":
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return n
+
+
+_SAFE = yaml.constructor.SafeConstructor()
+
+
+class _Converter:
+    """Turn a composed node graph into LDicts and lists, counting alias expansion."""
+
+    __slots__ = ("budget", "max_depth", "offset", "seen", "track")
+
+    def __init__(self, offset: int, max_depth: int, budget: _AliasBudget, track: bool) -> None:
+        self.offset = offset + 1
+        self.max_depth = max_depth
+        self.budget = budget
+        self.track = track
+        self.seen: set[int] = set()
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        if self.track:
+            self._count(node)
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        if depth >= self.max_depth:
+            raise InputError(
+                f"nesting deeper than {self.max_depth} levels",
+                line=node.start_mark.line + self.offset,
+            )
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, depth)
+        return [self.convert(item, depth + 1) for item in node.value]
+
+    def _count(self, node: yaml.Node) -> None:
+        key = id(node)
+        if key in self.seen:
+            self.budget.left -= 1
+            if self.budget.left < 0:
+                raise InputError(
+                    "anchors and aliases expand to more than "
+                    f"{self.budget.limit:,} nodes; refusing (alias or merge-key bomb?)",
+                    line=node.start_mark.line + self.offset,
+                )
+        else:
+            self.seen.add(key)
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> LDict:
+        result = LDict()
+        result.line = node.start_mark.line + self.offset
+        lines = result.lines
+        merges = []
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE:
+                merges.append(value_node)
+                continue
+            key = self._key(key_node, depth)
+            result[key] = self.convert(value_node, depth + 1)
+            lines[key] = key_node.start_mark.line + self.offset
+        for merge in merges:
+            self._merge(result, merge, depth)
+        return result
+
+    def _key(self, node: yaml.Node, depth: int) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if self.track:
+                self._count(node)
+            key = _scalar(node)
+            return key if not isinstance(key, float) or key == key else str(key)
+        return json.dumps(self.convert(node, depth + 1), sort_keys=True, default=str)
+
+    def _merge(self, target: LDict, merge: yaml.Node, depth: int) -> None:
+        """Apply a ``<<`` merge: explicit keys win, then earlier merged maps win."""
+        sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise InputError(
+                    "a merge key (<<) needs a mapping or a list of mappings",
+                    line=source.start_mark.line + self.offset,
+                )
+            merged = self.convert(source, depth)
+            for key, value in merged.items():
+                if key not in target:
+                    target[key] = value
+                    target.lines[key] = merged.lines.get(key, merged.line)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    if tag == STR:
+        return node.value
+    if tag == INT:
+        return _SAFE.construct_yaml_int(node)
+    if tag == NULL:
+        return None
+    if tag == BOOL:
+        return node.value.lower() in ("yes", "true", "on", "y")
+    if tag == FLOAT:
+        return _SAFE.construct_yaml_float(node)
+    return node.value

@@ -1,0 +1,25 @@
+"""Shared test helpers: paths to ../shared and a loader for manifest fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+VECTORS = SHARED / "vectors"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def corpus_files() -> list[Path]:
+    """Every manifest of the shared corpus (INDEX.tsv excluded)."""
+    return sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "INDEX.tsv")
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    return CORPUS

@@ -1,0 +1,27 @@
+"""``manage.py analyze``: the command-line analyser (see advisor/cli.py)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from advisor import cli
+
+
+class Command(BaseCommand):
+    help = "Analyse Kubernetes manifests: roles, resources, lifecycle and findings."
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: Any) -> None:
+        cli.add_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        import argparse
+
+        namespace = argparse.Namespace(**options)
+        code = cli.run(namespace, stdin=sys.stdin, stdout=self.stdout, stderr=self.stderr)
+        if code:
+            sys.exit(code)
