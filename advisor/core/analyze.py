@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 
 from advisor.core import ANALYZER_VERSION
 from advisor.core.errors import InputError
-from advisor.core.intake import hpa_targets, read_document
+from advisor.core.intake import hpa_targets, listed_only, read_document
 from advisor.core.lifecycle import Assumptions, Timeline, simulate_shutdown, simulate_startup
 from advisor.core.matrix import advise_container
-from advisor.core.model import HPA, Problem, Skipped, Workload
+from advisor.core.model import HPA, Container, PodTemplate, Problem, Skipped, Workload
 from advisor.core.roles import Catalogue, RoleAssignment, classify, load_catalogue
 from advisor.core.rules import HPA_RULES, POD_RULES, SEVERITY_RANK, Context, Finding, HpaContext
 from advisor.core.schema import validate
@@ -124,14 +124,15 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
     for file, data in inputs:
         try:
             text = decode(data, file=file) if isinstance(data, bytes) else data
-            documents = iter_documents(text, file=file, limits=opts.limits)
+            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
             for document in documents:
                 for entry in read_document(document, file=file):
                     if isinstance(entry, Workload):
                         report, roles = analyze_workload(entry, opts, catalogue)
+                        slim = _slim(entry)
                         key = (entry.kind, entry.name, entry.namespace or "default")
-                        targets[key] = (len(reports), entry, roles)
-                        reports.append(report)
+                        targets[key] = (len(reports), slim, roles)
+                        reports.append(replace(report, workload=slim))
                     elif isinstance(entry, HPA):
                         hpas.append(entry)
                     elif isinstance(entry, Skipped):
@@ -150,6 +151,30 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
         skipped=tuple(skipped),
         errors=tuple(errors),
     )
+
+
+KEPT_CONTAINER_FIELDS = ("name", "image", "resources", "restartPolicy", "ports")
+
+
+def _slim(workload: Workload) -> Workload:
+    """Keep what the report and HPA rules need, not the whole parsed document.
+
+    A report outlives the text it came from; holding every parsed document would double the
+    memory of a large input for no use.
+    """
+
+    def container(c: Container) -> Container:
+        raw = {k: c.raw[k] for k in KEPT_CONTAINER_FIELDS if k in c.raw}
+        return Container(c.name, c.index, c.lifecycle, c.image, c.line, raw)
+
+    pod = workload.pod
+    slim_pod = PodTemplate(
+        {}, {}, tuple(map(container, pod.init_containers)), tuple(map(container, pod.containers)),
+        pod.path, pod.line,
+    )
+    w = workload
+    return Workload(w.file, w.document, w.line, w.kind, w.api_version, w.name, w.namespace,
+                    slim_pod, {}, w.hpas)
 
 
 def analyze_workload(

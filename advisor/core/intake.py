@@ -36,6 +36,11 @@ LIST_KINDS = ("List",)
 MAX_LIST_DEPTH = 5
 
 
+def listed_only(kind: str) -> bool:
+    """Tell whether documents of ``kind`` are only listed as skipped (their body is not read)."""
+    return kind not in POD_PATHS and kind != HPA_KIND and not kind.endswith("List")
+
+
 @dataclass(frozen=True)
 class Item:
     """One object read from a document (a List contributes several)."""
@@ -55,7 +60,7 @@ def _parse(text: str, file: str, limits: Limits) -> ParseResult:
     skipped: list[Skipped] = []
     errors: list[Problem] = []
     documents = 0
-    for document in iter_documents(text, file=file, limits=limits):
+    for document in iter_documents(text, file=file, limits=limits, shallow=listed_only):
         documents += 1
         for entry in read_document(document, file=file):
             if isinstance(entry, Workload):

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -90,26 +89,56 @@ _EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)")
 _SUFFIX_CHARS = frozenset("eEinumkKMGTP+-0123456789")
 
 
+def _trusted(nanos: int, format: str) -> Quantity:
+    """Build a Quantity from a whole number of nano units already known valid."""
+    quantity = object.__new__(Quantity)
+    object.__setattr__(quantity, "nanos", nanos)
+    object.__setattr__(quantity, "format", format)
+    return quantity
+
+
 class QuantityError(ValueError):
     """A value that is not a valid Kubernetes quantity; the message says why."""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Quantity:
-    """An exact resource amount in base units (cores, bytes, ...) and its display format."""
+    """An exact resource amount in base units (cores, bytes, ...) and its display format.
 
-    value: Fraction
-    format: str = DECIMAL_SI
+    Kubernetes keeps every quantity on whole nano units, so the value is held as an integer
+    count of them (``nanos``): sums and comparisons are plain integer operations, which keeps
+    sizing cheap on large inputs. ``value`` gives the exact amount as a Fraction.
+    """
 
-    def __post_init__(self) -> None:
+    __slots__ = ("format", "nanos")
+    nanos: int
+    format: str
+
+    def __init__(self, value: Fraction | int, format: str = DECIMAL_SI) -> None:
         """Check the format and keep the value on whole nano units, rounding away from zero."""
-        if self.format not in _FORMATS:
-            raise ValueError(f"unknown quantity format {self.format!r}")
-        value = self.value
+        if format not in _FORMATS:
+            raise ValueError(f"unknown quantity format {format!r}")
         if isinstance(value, bool) or not isinstance(value, int | Fraction):
             raise TypeError(f"a quantity value must be an int or a Fraction, not {value!r}")
-        if not isinstance(value, Fraction) or _NANOS % value.denominator:
-            object.__setattr__(self, "value", _round_to_nano(Fraction(value)))
+        rounded = _round_to_nano(Fraction(value))
+        object.__setattr__(self, "nanos", rounded.numerator * (_NANOS // rounded.denominator))
+        object.__setattr__(self, "format", format)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Quantity is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Quantity is immutable; cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return f"Quantity({str(self)!r}, format={self.format!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_trusted, (self.nanos, self.format))
+
+    @property
+    def value(self) -> Fraction:
+        """The exact amount in base units."""
+        return Fraction(self.nanos, _NANOS)
 
     @classmethod
     def zero(cls, format: str = DECIMAL_SI) -> Quantity:
@@ -118,73 +147,78 @@ class Quantity:
 
     def is_zero(self) -> bool:
         """Return whether the value is zero."""
-        return self.value == 0
+        return self.nanos == 0
 
     @property
     def milli(self) -> int:
         """Return the value in thousandths, rounded away from zero like MilliValue()."""
-        scaled = self.value * 1000
-        whole = -(-abs(scaled.numerator) // scaled.denominator)
-        return whole if scaled >= 0 else -whole
+        per_milli = _NANOS // 1000
+        whole = -(-abs(self.nanos) // per_milli)
+        return whole if self.nanos >= 0 else -whole
 
     def __add__(self, other: object) -> Quantity:
         """Return the exact sum in this format (the other's format if this one is zero)."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return Quantity(self.value + other.value, self._format_with(other))
+        return _trusted(self.nanos + other.nanos, self._format_with(other))
 
     def __sub__(self, other: object) -> Quantity:
         """Return the exact difference in this format (the other's format if this one is zero)."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return Quantity(self.value - other.value, self._format_with(other))
+        return _trusted(self.nanos - other.nanos, self._format_with(other))
 
     def _format_with(self, other: Quantity) -> str:
         """Return the format Kubernetes gives the result of combining self with other."""
-        return other.format if self.value == 0 else self.format
+        return other.format if self.nanos == 0 else self.format
 
     def __eq__(self, other: object) -> bool:
         """Compare values only; the format does not matter."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return self.value == other.value
+        return self.nanos == other.nanos
 
     def __hash__(self) -> int:
         """Hash the value only, consistent with equality."""
-        return hash(self.value)
+        return hash(self.nanos)
 
     def __lt__(self, other: object) -> bool:
         """Compare values."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return self.value < other.value
+        return self.nanos < other.nanos
 
     def __le__(self, other: object) -> bool:
         """Compare values."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return self.value <= other.value
+        return self.nanos <= other.nanos
 
     def __gt__(self, other: object) -> bool:
         """Compare values."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return self.value > other.value
+        return self.nanos > other.nanos
 
     def __ge__(self, other: object) -> bool:
         """Compare values."""
         if not isinstance(other, Quantity):
             return NotImplemented
-        return self.value >= other.value
+        return self.nanos >= other.nanos
 
     def __str__(self) -> str:
         """Return the canonical text Kubernetes would print, e.g. '1536Mi' or '1500m'."""
-        return _canonical(self.value, self.format)
+        return _canonical_nanos(self.nanos, self.format)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_nanos(nanos: int, fmt: str) -> str:
+    return _canonical(Fraction(nanos, _NANOS), fmt)
 
 
 def max_quantity(a: Quantity, b: Quantity) -> Quantity:
     """Return the larger quantity, or a when they are equal."""
-    return b if b.value > a.value else a
+    return b if b.nanos > a.nanos else a
 
 
 def parse_quantity(value: str | int | float) -> Quantity:

@@ -47,8 +47,9 @@ import functools
 import itertools
 import math
 import os
+from functools import lru_cache
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -166,6 +167,9 @@ class Catalogue:
     """Known images in the order they are tried (the first matching entry wins)."""
 
     entries: tuple[CatalogueEntry, ...]
+    _memo: dict[ImageKeys, CatalogueEntry | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def match(self, image: str, name: str = "") -> CatalogueEntry | None:
         """Return the first entry whose patterns fit the image, or the name when there is none."""
@@ -175,10 +179,14 @@ class Catalogue:
             keys = ImageKeys(segment=name.strip().lower(), paths=())
         else:
             return None
-        for entry in self.entries:
-            if any(_fits(pattern, keys) for pattern in entry.match):
-                return entry
-        return None
+        # Tags and digests do not matter, so a large input repeats the same few repositories.
+        if keys not in self._memo:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[keys] = next(
+                (e for e in self.entries if any(_fits(p, keys) for p in e.match)), None
+            )
+        return self._memo[keys]
 
     def get(self, entry_id: str) -> CatalogueEntry | None:
         """Return the entry with this id, if any."""
@@ -221,6 +229,7 @@ class Command:
 # --- catalogue ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def image_keys(image: str) -> ImageKeys:
     """Split an image reference into its last path segment and repository paths (no tag/digest).
 

@@ -364,6 +364,10 @@ class _Walker:
                     if node.closed:
                         self.unknown(node, obj, key, path)
                     continue
+            if type(value) is str and child.enum is None:
+                types = child.types
+                if types is None or "string" in types:
+                    continue  # the common case, settled without a call
             line = lines.get(key) if lines is not None else None
             self.value(child, value, (path, key), line, depth)
         for name in node.required:

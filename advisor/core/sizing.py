@@ -165,7 +165,7 @@ def _parse_map(
             problems.append(QuantityProblem(container, f"{field}.{name}", line_of(raw, name),
                                             str(value), str(exc)))
             continue
-        if quantity.value < 0:
+        if quantity.nanos < 0:
             problems.append(QuantityProblem(container, f"{field}.{name}", line_of(raw, name),
                                             str(value), f"{name} must not be negative"))
             continue
@@ -231,11 +231,10 @@ def _aggregate(
     pod: PodTemplate, per_container: Mapping[str, ResourceMap], phases: list[Phase], kind: str
 ) -> tuple[ResourceMap, dict[str, str]]:
     """``(Main ⊕ Side_n) ⊔ Peak`` in Kubernetes' order, and which phase set each value."""
-    total: ResourceMap = {}
-    for c in pod.containers:
-        add(total, per_container[_key(c)])
-    for c in pod.sidecars:
-        add(total, per_container[_key(c)])
+    # The steady phase holds the regular containers, then the sidecars, in declared order:
+    # the same sum, in the same order, as Main ⊕ Side_n.
+    steady = phases[-1].total_requests if kind == "requests" else phases[-1].total_limits
+    total: ResourceMap = dict(steady)
     dominant = dict.fromkeys(total, STEADY)
     peak: ResourceMap = {}
     peak_phase: dict[str, str] = {}
@@ -336,7 +335,7 @@ def qos_class(
 
 
 def _nonpos(q: Quantity) -> bool:
-    return q.value <= 0
+    return q.nanos <= 0
 
 
 def _unbounded(
