@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -25,9 +26,18 @@ from advisor.core.yamlload import Limits
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
+class UsageError(Exception):
+    """Bad command-line arguments; the message is for stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (shared by the management command)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="manage.py analyze",
         description="Analyse Kubernetes manifests with more than one container per pod.",
     )
@@ -60,7 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "istio-proxy.ready_after_seconds=4 (repeatable)",
     )
     parser.add_argument(
-        "--catalogue", action="append", default=[], metavar="YAML",
+        "--catalogue",
+        action="append",
+        default=[],
+        metavar="YAML",
         help="extra image catalogue entries (repeatable)",
     )
     parser.add_argument(
@@ -80,7 +93,10 @@ def main(
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:
+    except UsageError as exc:
+        stderr.write(f"{exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
         return EXIT_USAGE if exc.code else EXIT_OK
     return run(args, stdin=stdin, stdout=stdout, stderr=stderr)
 
@@ -103,8 +119,9 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     stdout.write(render(report, args.format))
     for problem in report.errors:
         where = f"document {problem.document}, " if problem.document else ""
-        stderr.write(f"error: {problem.file}: {where}line {problem.line or '?'}: "
-                     f"{problem.message}\n")
+        stderr.write(
+            f"error: {problem.file}: {where}line {problem.line or '?'}: {problem.message}\n"
+        )
     return exit_code(report, args.fail_on)
 
 
@@ -174,11 +191,24 @@ def list_rules(fmt: str) -> str:
     """Describe every registered rule, from the registry."""
     rules = list(REGISTRY.values())
     if fmt == "json":
-        return json.dumps(
-            [{"id": r.id, "title": r.title, "severity": r.severity, "area": r.area,
-              "scope": r.scope, "rationale": r.rationale, "fix": r.fix} for r in rules],
-            indent=2,
-        ) + "\n"
+        return (
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "title": r.title,
+                        "severity": r.severity,
+                        "area": r.area,
+                        "scope": r.scope,
+                        "rationale": r.rationale,
+                        "fix": r.fix,
+                    }
+                    for r in rules
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
     width = max(len(r.id) for r in rules)
     lines = [f"{r.id:<{width}}  {r.severity:<7}  {r.title}" for r in rules]
     return "\n".join(lines) + f"\n\n{len(rules)} rules\n"

@@ -12,7 +12,8 @@ subprocess so that one measurement cannot warm or bloat another:
 Time is the median of ``--repeat`` runs. Memory is the peak of Python allocations during one
 run (tracemalloc, after a first run has filled the per-process caches: the schema validator and
 the image catalogue are built once per process, as in the server); the growth of the resident
-set during the first run is shown beside it. Results go to bench/results/ as Markdown, with date, commit and machine.
+set during the first run is shown beside it. Results go to bench/results/ as Markdown, with
+date, commit and machine.
 """
 
 from __future__ import annotations
@@ -122,7 +123,10 @@ def measure(kind: str, dataset: str, repeat: int, megabytes: float) -> dict:
 def commit() -> str:
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -159,7 +163,10 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=10.0)
     args = parser.parse_args()
     rows = []
-    for dataset, label in (("corpus", "shared corpus"), ("big", f"generated {args.megabytes:g} MB")):
+    for dataset, label in (
+        ("corpus", "shared corpus"),
+        ("big", f"generated {args.megabytes:g} MB"),
+    ):
         base = measure("floor", dataset, args.repeat, args.megabytes)
         adv = measure("advisor", dataset, args.repeat, args.megabytes)
         rows.append((f"{label} ({adv['files']} files)", base, adv))
@@ -170,7 +177,8 @@ def main() -> None:
         f"# Core benchmark, {now:%Y-%m-%d %H:%M} UTC, commit {commit()}\n\n"
         f"Machine: {machine}. Median of {args.repeat} runs; target: at most {TARGET}x.\n\n"
         f"{table(rows)}\n\n"
-        f"One-time warm-up per process (image catalogue, schema validator): {warmup * 1000:.0f} ms.\n"
+        "One-time warm-up per process (image catalogue, schema validator): "
+        f"{warmup * 1000:.0f} ms.\n"
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"core-{now:%Y%m%d-%H%M}.md").write_text(text)

@@ -101,9 +101,7 @@ class Report:
         return {v: k for k, v in SEVERITY_RANK.items()}[max(ranks)]
 
 
-def analyze(
-    inputs: Sequence[tuple[str, str | bytes]], *, options: Options | None = None
-) -> Report:
+def analyze(inputs: Sequence[tuple[str, str | bytes]], *, options: Options | None = None) -> Report:
     """Analyse ``(file name, text)`` inputs into one :class:`Report`."""
     opts = options or Options()
     return with_big_stack(lambda: _analyze(inputs, opts))
@@ -169,12 +167,17 @@ def _slim(workload: Workload) -> Workload:
 
     pod = workload.pod
     slim_pod = PodTemplate(
-        {}, {}, tuple(map(container, pod.init_containers)), tuple(map(container, pod.containers)),
-        pod.path, pod.line,
+        {},
+        {},
+        tuple(map(container, pod.init_containers)),
+        tuple(map(container, pod.containers)),
+        pod.path,
+        pod.line,
     )
     w = workload
-    return Workload(w.file, w.document, w.line, w.kind, w.api_version, w.name, w.namespace,
-                    slim_pod, {}, w.hpas)
+    return Workload(
+        w.file, w.document, w.line, w.kind, w.api_version, w.name, w.namespace, slim_pod, {}, w.hpas
+    )
 
 
 def analyze_workload(
@@ -235,9 +238,7 @@ def _split_suppressed(
 
 
 def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    return tuple(
-        sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.line or 0, f.rule))
-    )
+    return tuple(sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.line or 0, f.rule)))
 
 
 def _container_reports(ctx: Context, findings: list[Finding]) -> tuple[ContainerReport, ...]:
@@ -309,8 +310,14 @@ def _apply_hpas(
         target = targets.get(key)
         if target is None or not hpa_targets(hpa, target[1]):
             skipped.append(
-                Skipped(hpa.file, hpa.document, hpa.line, "HorizontalPodAutoscaler", hpa.name,
-                        f"its target {hpa.target_kind} '{hpa.target_name}' is not in the input")
+                Skipped(
+                    hpa.file,
+                    hpa.document,
+                    hpa.line,
+                    "HorizontalPodAutoscaler",
+                    hpa.name,
+                    f"its target {hpa.target_kind} '{hpa.target_name}' is not in the input",
+                )
             )
             continue
         index, workload, roles = target

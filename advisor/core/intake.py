@@ -17,7 +17,7 @@ from typing import Any
 from advisor.core.errors import InputError
 from advisor.core.model import HPA, HPAMetric, ParseResult, PodTemplate, Problem, Skipped, Workload
 from advisor.core.source import get_int, get_list, get_map, get_str, line_of
-from advisor.core.yamlload import Document, Limits, iter_documents, with_big_stack
+from advisor.core.yamlload import DEFAULT_LIMITS, Document, Limits, iter_documents, with_big_stack
 
 # kind -> path of the pod template (metadata beside spec) inside the object
 POD_PATHS: dict[str, tuple[str, ...]] = {
@@ -49,7 +49,7 @@ class Item:
     value: Any
 
 
-def parse(text: str, *, file: str = "", limits: Limits = Limits()) -> ParseResult:
+def parse(text: str, *, file: str = "", limits: Limits = DEFAULT_LIMITS) -> ParseResult:
     """Read every document of ``text`` into workloads, HPAs, skipped kinds and errors."""
     return with_big_stack(lambda: _parse(text, file, limits))
 
@@ -74,9 +74,7 @@ def _parse(text: str, file: str, limits: Limits) -> ParseResult:
     return ParseResult(tuple(workloads), tuple(hpas), tuple(skipped), tuple(errors), documents)
 
 
-def read_document(
-    document: Document, *, file: str
-) -> Iterator[Workload | HPA | Skipped | Problem]:
+def read_document(document: Document, *, file: str) -> Iterator[Workload | HPA | Skipped | Problem]:
     """Yield what one loaded document holds."""
     if document.error is not None:
         err = document.error

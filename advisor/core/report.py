@@ -36,8 +36,14 @@ def to_dict(report: Report) -> dict[str, Any]:
         "summary": _summary(report),
         "workloads": [workload_dict(w) for w in report.workloads],
         "skipped": [
-            {"file": s.file, "document": s.document, "line": s.line, "kind": s.kind,
-             "name": s.name, "reason": s.reason}
+            {
+                "file": s.file,
+                "document": s.document,
+                "line": s.line,
+                "kind": s.kind,
+                "name": s.name,
+                "reason": s.reason,
+            }
             for s in report.skipped
         ],
         "errors": [
@@ -65,9 +71,16 @@ def workload_dict(w: WorkloadReport) -> dict[str, Any]:
         "name": wl.name,
         "namespace": wl.namespace,
         "containers": [
-            {"name": c.name, "lifecycle": c.lifecycle, "role": c.role, "reason": c.reason,
-             "line": c.line, "image": c.image, "long_running": c.long_running,
-             "advice": c.advice}
+            {
+                "name": c.name,
+                "lifecycle": c.lifecycle,
+                "role": c.role,
+                "reason": c.reason,
+                "line": c.line,
+                "image": c.image,
+                "long_running": c.long_running,
+                "advice": c.advice,
+            }
             for c in w.containers
         ],
         "effective": sizing_dict(w.sizing),
@@ -127,8 +140,14 @@ def sizing_dict(s: Sizing) -> dict[str, Any]:
 
 def timeline_rows(t: Timeline) -> list[dict[str, Any]]:
     return [
-        {"container": s.container, "lifecycle": s.lifecycle, "phase": s.phase,
-         "start": s.start, "end": s.end, "why": s.why}
+        {
+            "container": s.container,
+            "lifecycle": s.lifecycle,
+            "phase": s.phase,
+            "start": s.start,
+            "end": s.end,
+            "why": s.why,
+        }
         for s in t.segments
     ]
 
@@ -136,8 +155,9 @@ def timeline_rows(t: Timeline) -> list[dict[str, Any]]:
 def timeline_details(t: Timeline) -> dict[str, Any]:
     return {
         "total_seconds": t.total_seconds,
-        "markers": [{"time": m.time, "label": m.label, "container": m.container}
-                    for m in t.markers],
+        "markers": [
+            {"time": m.time, "label": m.label, "container": m.container} for m in t.markers
+        ],
         "assumptions": list(t.assumptions),
         "notes": list(t.notes),
     }
@@ -193,8 +213,10 @@ def _sarif_rule(r: Any) -> dict[str, Any]:
         "name": "".join(part.capitalize() for part in r.id.split("-")),
         "shortDescription": {"text": r.title},
         "fullDescription": {"text": r.rationale},
-        "help": {"text": f"{r.rationale}\n\nFix: {r.fix}",
-                 "markdown": f"{r.rationale}\n\n**Fix:** {r.fix}"},
+        "help": {
+            "text": f"{r.rationale}\n\nFix: {r.fix}",
+            "markdown": f"{r.rationale}\n\n**Fix:** {r.fix}",
+        },
         "defaultConfiguration": {"level": SARIF_LEVEL[r.severity]},
         "properties": {"tags": ["kubernetes", r.area], "precision": "high"},
     }
@@ -235,8 +257,10 @@ def to_text(report: Report) -> str:
     for w in report.workloads:
         lines.extend(_text_workload(w))
     for s in report.skipped:
-        lines.append(f"skipped {s.file}:{s.line or '?'} (document {s.document}) "
-                     f"{s.kind or '?'} {s.name}: {s.reason}")
+        lines.append(
+            f"skipped {s.file}:{s.line or '?'} (document {s.document}) "
+            f"{s.kind or '?'} {s.name}: {s.reason}"
+        )
     for e in report.errors:
         where = f"document {e.document}, " if e.document else ""
         lines.append(f"ERROR {e.file}: {where}line {e.line or '?'}: {e.message}")
@@ -269,8 +293,10 @@ def _text_workload(w: WorkloadReport) -> list[str]:
         out.append(f"   {f.severity.upper():<7} {f.rule} (line {f.line or '?'}): {f.message}")
         out.append(f"           fix: {f.fix}")
     if w.suppressed:
-        out.append(f"   {len(w.suppressed)} finding(s) suppressed by pod-advisor.io/ignore: "
-                   f"{', '.join(sorted({f.rule for f in w.suppressed}))}")
+        out.append(
+            f"   {len(w.suppressed)} finding(s) suppressed by pod-advisor.io/ignore: "
+            f"{', '.join(sorted({f.rule for f in w.suppressed}))}"
+        )
     out.append("")
     return out
 

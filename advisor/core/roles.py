@@ -47,10 +47,10 @@ import functools
 import itertools
 import math
 import os
-from functools import lru_cache
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 

@@ -162,12 +162,22 @@ def _parse_map(
         try:
             quantity = parse_quantity(value)
         except QuantityError as exc:
-            problems.append(QuantityProblem(container, f"{field}.{name}", line_of(raw, name),
-                                            str(value), str(exc)))
+            problems.append(
+                QuantityProblem(
+                    container, f"{field}.{name}", line_of(raw, name), str(value), str(exc)
+                )
+            )
             continue
         if quantity.nanos < 0:
-            problems.append(QuantityProblem(container, f"{field}.{name}", line_of(raw, name),
-                                            str(value), f"{name} must not be negative"))
+            problems.append(
+                QuantityProblem(
+                    container,
+                    f"{field}.{name}",
+                    line_of(raw, name),
+                    str(value),
+                    f"{name} must not be negative",
+                )
+            )
             continue
         out[str(name)] = quantity
     return out
@@ -301,8 +311,9 @@ def _default_pod_level(
             if all(name in lims[_key(c)] for c in pod.all_containers) and pod.all_containers:
                 agg_lim, _ = _aggregate(pod, lims, _phases(pod, reqs, lims), "limits")
                 pod_lims[name] = agg_lim[name]
-                defaults.append(f"pod-level {name} limit set from the containers' limits: "
-                                f"{pod_lims[name]}")
+                defaults.append(
+                    f"pod-level {name} limit set from the containers' limits: {pod_lims[name]}"
+                )
 
 
 def qos_class(
@@ -328,9 +339,9 @@ def qos_class(
             guaranteed = False
     if not requests and not limits:
         return "BestEffort"
-    if guaranteed and all(n in limits and limits[n] == q for n, q in requests.items()):
-        if len(requests) == len(limits):
-            return "Guaranteed"
+    matched = all(n in limits and limits[n] == q for n, q in requests.items())
+    if guaranteed and matched and len(requests) == len(limits):
+        return "Guaranteed"
     return "Burstable"
 
 

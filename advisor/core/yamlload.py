@@ -21,14 +21,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
 from advisor.core.errors import InputError
 from advisor.core.source import LDict
-
-T = TypeVar("T")
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -53,6 +51,9 @@ class Limits:
     max_documents: int = 20_000
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document: its 1-based number, first line, and value (or the error)."""
@@ -72,7 +73,9 @@ def decode(data: bytes, *, file: str = "") -> str:
             raise InputError("invalid UTF-16 text", file=file) from None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise InputError("binary data (NUL byte), not a YAML or JSON manifest", file=file, line=line)
+        raise InputError(
+            "binary data (NUL byte), not a YAML or JSON manifest", file=file, line=line
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -82,7 +85,7 @@ def decode(data: bytes, *, file: str = "") -> str:
         ) from None
 
 
-def load_documents(text: str, *, file: str = "", limits: Limits = Limits()) -> list[Document]:
+def load_documents(text: str, *, file: str = "", limits: Limits = DEFAULT_LIMITS) -> list[Document]:
     """Split ``text`` into documents and load each; errors stay with their document."""
     return with_big_stack(lambda: list(iter_documents(text, file=file, limits=limits)))
 
@@ -104,7 +107,7 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def with_big_stack(fn: Callable[[], T]) -> T:
+def with_big_stack[T](fn: Callable[[], T]) -> T:
     """Run ``fn`` on a thread with a large stack: libyaml's composer recurses per level."""
     result: list[Any] = []
 
@@ -158,7 +161,7 @@ def iter_documents(
     text: str,
     *,
     file: str = "",
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     shallow: Callable[[str], bool] | None = None,
 ) -> Iterator[Document]:
     """Yield documents one at a time; call it inside :func:`with_big_stack`.
@@ -171,9 +174,7 @@ def iter_documents(
         and len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
     )
     if too_big:
-        raise InputError(
-            f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file
-        )
+        raise InputError(f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file)
     text = text.removeprefix("\ufeff")
     budget = _AliasBudget(limits.max_alias_nodes)
     number = 0
@@ -191,7 +192,12 @@ def iter_documents(
         if empty:
             continue
         yield _load_one(
-            chunk, number=number, offset=offset, file=file, limits=limits, budget=budget,
+            chunk,
+            number=number,
+            offset=offset,
+            file=file,
+            limits=limits,
+            budget=budget,
             shallow=shallow,
         )
 
@@ -253,7 +259,9 @@ def _is_shallow(node: yaml.Node | None, shallow: Callable[[str], bool]) -> bool:
 
 def _header_only(node: yaml.MappingNode) -> yaml.MappingNode:
     """A copy of a top-level mapping node with only apiVersion, kind and metadata."""
-    kept = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value in _HEADER_KEYS]
+    kept = [
+        (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value in _HEADER_KEYS
+    ]
     return yaml.MappingNode(node.tag, kept, node.start_mark, node.end_mark, node.flow_style)
 
 
@@ -293,7 +301,27 @@ MAP = "tag:yaml.org,2002:map"
 # SafeLoader's bool and null resolvers match these exact words; the remaining resolvers
 # (int, float, timestamp, merge, value) start with a digit, a sign, '.', '<' or '='.
 _WORDS = dict.fromkeys(
-    "yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF".split(), BOOL
+    [
+        "yes",
+        "Yes",
+        "YES",
+        "no",
+        "No",
+        "NO",
+        "true",
+        "True",
+        "TRUE",
+        "false",
+        "False",
+        "FALSE",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+    ],
+    BOOL,
 ) | dict.fromkeys(["~", "null", "Null", "NULL", ""], NULL)
 _IMPLICIT: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     first: [(tag, rx) for tag, rx in pairs if tag not in (BOOL, NULL)]

@@ -15,7 +15,9 @@ KINDS = {
     "ReplicaSet": "spec: {template: {spec: {containers: [{name: a, image: x}]}}}",
     "ReplicationController": "spec: {template: {spec: {containers: [{name: a, image: x}]}}}",
     "Job": "spec: {template: {spec: {containers: [{name: a, image: x}]}}}",
-    "CronJob": "spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: x}]}}}}}",
+    "CronJob": (
+        "spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: x}]}}}}}"
+    ),
 }
 
 
@@ -30,12 +32,15 @@ def test_it_finds_the_pod_template_of_every_workload_kind(kind: str) -> None:
 def test_it_opens_a_list_and_keeps_each_items_line() -> None:
     text = (
         "apiVersion: v1\nkind: List\nitems:\n"
-        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: one}\n  spec: {containers: [{name: a}]}\n"
-        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: two}\n  spec: {containers: [{name: b}]}\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: one}\n"
+        "  spec: {containers: [{name: a}]}\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: two}\n"
+        "  spec: {containers: [{name: b}]}\n"
     )
     result = parse(text)
     assert [(w.name, w.line, w.document) for w in result.workloads] == [
-        ("one", 4, 1), ("two", 8, 1)
+        ("one", 4, 1),
+        ("two", 8, 1),
     ]
 
 
@@ -45,7 +50,8 @@ def test_it_lists_other_kinds_as_skipped_with_a_reason() -> None:
         "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\n"
     )
     assert [(s.kind, s.document, s.line) for s in result.skipped] == [
-        ("Service", 1, 1), ("Workflow", 2, 5)
+        ("Service", 1, 1),
+        ("Workflow", 2, 5),
     ]
     assert "custom resource" in result.skipped[1].reason
 
@@ -53,7 +59,8 @@ def test_it_lists_other_kinds_as_skipped_with_a_reason() -> None:
 def test_it_normalises_hpa_metrics_across_api_versions() -> None:
     result = parse(
         "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: h1}\n"
-        "spec: {scaleTargetRef: {kind: Deployment, name: web}, targetCPUUtilizationPercentage: 50}\n"
+        "spec: {scaleTargetRef: {kind: Deployment, name: web},"
+        " targetCPUUtilizationPercentage: 50}\n"
         "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h2}\n"
         "spec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  metrics:\n"
         "  - type: ContainerResource\n    containerResource: {name: cpu, container: app}\n"

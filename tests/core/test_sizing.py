@@ -67,8 +67,12 @@ def test_it_stacks_earlier_sidecars_on_a_later_init_container() -> None:
     steady = sizing.phases[-1]
     assert str(steady.total_requests["cpu"]) == "7"
     assert [p.name for p in sizing.phases] == [
-        "init init-1", "sidecar sc-1 starts", "sidecar sc-2 starts", "init init-2",
-        "sidecar sc-3 starts", "steady state",
+        "init init-1",
+        "sidecar sc-1 starts",
+        "sidecar sc-2 starts",
+        "init init-2",
+        "sidecar sc-3 starts",
+        "steady state",
     ]
     assert set(sizing.phases[3].requests) == {"sc-1", "sc-2", "init-2"}
 
@@ -87,12 +91,20 @@ def test_it_copies_a_limit_into_a_missing_request_and_says_so() -> None:
     ("text", "qos"),
     [
         ("spec: {containers: [{name: a}]}", "BestEffort"),
-        ("spec: {containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}}}]}",
-         "Guaranteed"),
-        ("spec: {containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}}}, "
-         "{name: b, resources: {requests: {cpu: 100m}}}]}", "Burstable"),
-        ("spec: {initContainers: [{name: i, resources: {requests: {cpu: 1}}}], "
-         "containers: [{name: a}]}", "Burstable"),
+        (
+            "spec: {containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}}}]}",
+            "Guaranteed",
+        ),
+        (
+            "spec: {containers: [{name: a, resources: {limits: {cpu: 1, memory: 1Gi}}}, "
+            "{name: b, resources: {requests: {cpu: 100m}}}]}",
+            "Burstable",
+        ),
+        (
+            "spec: {initContainers: [{name: i, resources: {requests: {cpu: 1}}}], "
+            "containers: [{name: a}]}",
+            "Burstable",
+        ),
     ],
 )
 def test_it_computes_the_qos_class(text: str, qos: str) -> None:
@@ -131,17 +143,23 @@ def test_it_ignores_pod_level_resources_when_the_feature_is_off() -> None:
 
 
 def test_it_reports_invalid_quantities_without_crashing() -> None:
-    sizing = sized("spec: {containers: [{name: a, resources: {requests: {cpu: lots, memory: -1}}}]}")
+    sizing = sized(
+        "spec: {containers: [{name: a, resources: {requests: {cpu: lots, memory: -1}}}]}"
+    )
     fields = {p.field for p in sizing.problems}
-    assert fields == {"containers[0].resources.requests.cpu",
-                      "containers[0].resources.requests.memory"}
+    assert fields == {
+        "containers[0].resources.requests.cpu",
+        "containers[0].resources.requests.memory",
+    }
     assert sizing.requests == {}
 
 
 def test_it_sizes_the_textbook_corpus_example() -> None:
     doc = yaml.safe_load(
-        (CORPUS / "kubernetes__website__content__en__examples__pods__multi-container__resources.yaml")
-        .read_text()
+        (
+            CORPUS
+            / "kubernetes__website__content__en__examples__pods__multi-container__resources.yaml"
+        ).read_text()
     )
     sizing = effective_resources(pod_of(doc))
     assert {k: str(v) for k, v in sizing.requests.items()} == {"cpu": "350m", "memory": "192Mi"}

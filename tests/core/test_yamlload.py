@@ -12,15 +12,16 @@ from advisor.core.yamlload import Limits, decode, load_documents
 
 BOMB = "\n".join(
     [f"{chr(97)}: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    + [
-        f"{chr(98 + i)}: &a{i + 1} [" + ", ".join([f"*a{i}"] * 9) + "]"
-        for i in range(8)
-    ]
+    + [f"{chr(98 + i)}: &a{i + 1} [" + ", ".join([f"*a{i}"] * 9) + "]" for i in range(8)]
 )
 MERGE_BOMB = "\n".join(
     ["a0: &a0 {k0: v}"]
-    + [f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 1)}], k{i}: v, " +
-       ", ".join(f"x{j}: *a{i - 1}" for j in range(6)) + "}" for i in range(1, 12)]
+    + [
+        f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 1)}], k{i}: v, "
+        + ", ".join(f"x{j}: *a{i - 1}" for j in range(6))
+        + "}"
+        for i in range(1, 12)
+    ]
 )
 
 

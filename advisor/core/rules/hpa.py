@@ -31,8 +31,10 @@ def hpa_resource_metric(r: Rule, ctx: HpaContext) -> Iterator[Finding]:
     if len(running) < 2:
         return
     state = feature_state("HPAContainerMetrics", ctx.kubernetes_version)
-    extra = "" if state.enabled_by_default else (
-        f" (in Kubernetes {state.version_text} {state.describe()})"
+    extra = (
+        ""
+        if state.enabled_by_default
+        else (f" (in Kubernetes {state.version_text} {state.describe()})")
     )
     for metric in ctx.hpa.metrics:
         if metric.type != "Resource":

@@ -31,8 +31,9 @@ def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
                 container=c,
                 severity="error",
             )
-    killed = sorted({m.container for m in ctx.shutdown.markers
-                     if m.label.startswith("SIGKILL") and m.container})
+    killed = sorted(
+        {m.container for m in ctx.shutdown.markers if m.label.startswith("SIGKILL") and m.container}
+    )
     if killed:
         yield r.finding(
             f"with the assumed timings, {', '.join(repr(k) for k in killed)} "

@@ -20,8 +20,7 @@ def no_containers(r: Rule, ctx: Context) -> Iterator[Finding]:
     if not ctx.pod.containers:
         line = line_of(ctx.pod.spec, "containers") or ctx.pod.line or ctx.workload.line
         yield r.finding(
-            f"{ctx.pod.path}.containers is empty or missing; the API server would reject "
-            "this pod",
+            f"{ctx.pod.path}.containers is empty or missing; the API server would reject this pod",
             line=line,
         )
 

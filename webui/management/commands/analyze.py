@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand
 
@@ -12,7 +12,7 @@ from advisor import cli
 
 class Command(BaseCommand):
     help = "Analyse Kubernetes manifests: roles, resources, lifecycle and findings."
-    requires_system_checks: list[str] = []
+    requires_system_checks: ClassVar[list[str]] = []
     requires_migrations_checks = False
 
     def add_arguments(self, parser: Any) -> None:
