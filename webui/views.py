@@ -1,11 +1,199 @@
-"""Thin views: parse the request, call the core, render."""
+"""Thin views: read the request, call the core, render a page or its htmx fragment."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from advisor.core.analyze import Options, Report, analyze
+from advisor.core.errors import InputError
+from advisor.core.fixes import FixError, fix
+from advisor.core.intake import parse
+from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
+from advisor.core.patterns import PATTERNS, starter_manifest
+from advisor.core.rules import REGISTRY
+from advisor.core.versions import parse_version
+from advisor.core.yamlload import Limits
+from webui import presenters
+from webui.forms import AnalyzeForm, StarterForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Show what the tool does and the ways in."""
-    return render(request, "home.html")
+    """Show what the tool does and the two ways in."""
+    return render(request, "home.html", {"patterns": PATTERNS.values()})
+
+
+@require_http_methods(["GET", "POST"])
+def analyze_view(request: HttpRequest) -> HttpResponse:
+    """Analyse a pasted or uploaded manifest; htmx gets just the result fragment."""
+    if request.method == "GET":
+        return render(request, "analyze.html", {"form": AnalyzeForm()})
+    try:
+        form = AnalyzeForm(request.POST, request.FILES)
+        valid = form.is_valid()
+    except RequestDataTooBig:
+        return _too_big(request)
+    context: dict[str, Any] = {"form": form}
+    if valid:
+        report = run_analysis(form.cleaned_data)
+        context |= result_context(report, form.cleaned_data["text"])
+    template = "analyze.html#result" if request.htmx else "analyze.html"
+    return render(request, template, context, status=200 if valid else 400)
+
+
+def run_analysis(data: dict[str, Any]) -> Report:
+    """Analyse the form's manifest with its options."""
+    options = Options(
+        kubernetes_version=parse_version(data["kubernetes_version"]),
+        api_defaults=data["api_defaults"],
+        assumptions=data["assumptions"],
+        limits=Limits(
+            max_bytes=settings.ADVISOR_MAX_INPUT_BYTES, max_depth=settings.ADVISOR_MAX_DEPTH
+        ),
+    )
+    return analyze([("manifest", data["text"])], options=options)
+
+
+def result_context(report: Report, text: str) -> dict[str, Any]:
+    return {
+        "report": report,
+        "workloads": presenters.workload_views(report),
+        "lines": presenters.manifest_lines(text),
+    }
+
+
+def _too_big(request: HttpRequest) -> HttpResponse:
+    limit = settings.ADVISOR_MAX_INPUT_BYTES
+    form = AnalyzeForm()
+    message = (
+        f"The request is larger than {limit // 1024:,} KiB, so it was not read. Analyse large "
+        "files with the command line (manage.py analyze)."
+    )
+    template = "analyze.html#result" if request.htmx else "analyze.html"
+    return render(request, template, {"form": form, "too_big": message}, status=413)
+
+
+@require_POST
+def fix_view(request: HttpRequest) -> HttpResponse:
+    """Show the patched manifest and its diff for one fixable finding."""
+    try:
+        form = AnalyzeForm(request.POST)
+        valid = form.is_valid()
+    except RequestDataTooBig:
+        return _too_big(request)
+    context: dict[str, Any] = {"form": form}
+    status = 400
+    if valid:
+        try:
+            context["fix"] = _apply_fix(form.cleaned_data, request.POST.get("fix", ""))
+            status = 200
+        except (FixError, InputError, ValueError) as exc:
+            context["fix_error"] = str(exc)
+    template = "fix.html#fix" if request.htmx else "fix.html"
+    return render(request, template, context, status=status)
+
+
+def _apply_fix(data: dict[str, Any], raw: str) -> Any:
+    try:
+        target = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError("the fix request is incomplete") from None
+    if not isinstance(target, dict) or target.get("rule") not in REGISTRY:
+        raise ValueError("the fix request names no known rule")
+    text = data["text"]
+    document = target.get("document")
+    if target.get("hpa"):
+        found = [h for h in parse(text).hpas if h.name == target["hpa"]]
+        if not found:
+            raise ValueError(f"no HorizontalPodAutoscaler named {target['hpa']!r} in the manifest")
+        document = found[0].document
+    if not isinstance(document, int):
+        raise ValueError("the fix request names no document")
+    return fix(
+        text,
+        rule=target["rule"],
+        document=document,
+        container=target.get("container"),
+        hpa=target.get("hpa"),
+        kubernetes_version=parse_version(data["kubernetes_version"]),
+    )
+
+
+@require_GET
+def questionnaire(request: HttpRequest) -> HttpResponse:
+    """Ask the decision matrix's questions; the recommendation updates as answers change."""
+    context: dict[str, Any] = {"questions": _questions(request.GET)}
+    starter = StarterForm(request.GET if "app_name" in request.GET else None)
+    context["starter_form"] = starter
+    if request.GET.get("need"):
+        try:
+            answers = answers_from_mapping(request.GET.dict())
+            context |= _recommendation(answers, starter)
+        except ValueError as exc:
+            context["error"] = str(exc)
+    template = "questionnaire.html#recommendation" if request.htmx else "questionnaire.html"
+    return render(request, template, context)
+
+
+def _questions(params: Any) -> list[dict[str, Any]]:
+    return [
+        {"q": q, "value": params.get(q.id, q.default)}
+        for q in QUESTIONS
+    ]
+
+
+def _recommendation(answers: Any, starter: StarterForm) -> dict[str, Any]:
+    recommendation = recommend(answers)
+    names = starter.cleaned_data if starter.is_bound and starter.is_valid() else {
+        name: field.initial for name, field in starter.fields.items()
+    }
+    try:
+        manifest = starter_manifest(
+            recommendation.pattern,
+            workload=answers.manifest_kind,
+            kubernetes_version=answers.kubernetes_version,
+            **names,
+        )
+    except ValueError as exc:
+        manifest, names = "", {"error": str(exc)}
+    return {
+        "recommendation": recommendation,
+        "pattern": PATTERNS[recommendation.pattern],
+        "alternatives": [(PATTERNS[p], why) for p, why in recommendation.alternatives],
+        "starter": manifest,
+        "starter_error": names.get("error"),
+        "version": f"{answers.kubernetes_version[0]}.{answers.kubernetes_version[1]}",
+    }
+
+
+@require_GET
+def rules(request: HttpRequest) -> HttpResponse:
+    """List every rule from the registry, one anchor per id."""
+    areas: dict[str, list[Any]] = {}
+    for r in REGISTRY.values():
+        areas.setdefault(r.area, []).append(r)
+    return render(request, "rules.html", {"areas": areas, "count": len(REGISTRY)})
+
+
+@require_GET
+def patterns(request: HttpRequest) -> HttpResponse:
+    return render(request, "patterns.html", {"patterns": PATTERNS.values()})
+
+
+@require_GET
+def pattern_detail(request: HttpRequest, pattern_id: str) -> HttpResponse:
+    """One pattern: what it is, when to use it, pitfalls, an example and its timelines."""
+    pattern = PATTERNS.get(pattern_id)
+    if pattern is None:
+        raise Http404("no such pattern")
+    report = analyze([(f"{pattern.id}.yaml", pattern.example_yaml)])
+    context = {"pattern": pattern, "static_view": True} | result_context(
+        report, pattern.example_yaml
+    )
+    return render(request, "pattern.html", context)

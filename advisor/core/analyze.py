@@ -20,6 +20,7 @@ from advisor.core.roles import Catalogue, RoleAssignment, classify, load_catalog
 from advisor.core.rules import HPA_RULES, POD_RULES, SEVERITY_RANK, Context, Finding, HpaContext
 from advisor.core.schema import validate
 from advisor.core.sizing import Sizing, effective_resources
+from advisor.core.source import get_map
 from advisor.core.versions import NEWEST, feature_state, format_version
 from advisor.core.yamlload import Limits, decode, iter_documents, with_big_stack
 
@@ -152,6 +153,7 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
 
 
 KEPT_CONTAINER_FIELDS = ("name", "image", "resources", "restartPolicy", "ports")
+KEPT_SPEC_FIELDS = ("terminationGracePeriodSeconds", "restartPolicy")
 
 
 def _slim(workload: Workload) -> Workload:
@@ -166,9 +168,11 @@ def _slim(workload: Workload) -> Workload:
         return Container(c.name, c.index, c.lifecycle, c.image, c.line, raw)
 
     pod = workload.pod
+    labels = get_map(pod.metadata, "labels")
+    kept_spec = {k: pod.spec[k] for k in KEPT_SPEC_FIELDS if k in pod.spec}
     slim_pod = PodTemplate(
-        {},
-        {},
+        kept_spec,
+        {"labels": dict(labels)} if labels else {},
         tuple(map(container, pod.init_containers)),
         tuple(map(container, pod.containers)),
         pod.path,

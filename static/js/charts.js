@@ -1,0 +1,133 @@
+// Draw the plotly figures that webui/charts.py builds, as islands initialised on htmx.onLoad.
+//
+// Markup: <div class="chart" data-figure="ID" data-label="..." data-filename="..."></div>
+// next to the figure JSON from Django's json_script: <script type="application/json" id="ID">.
+// Needs the vendored plotly.js (window.Plotly) loaded first; htmx 2 is optional.
+"use strict";
+
+(() => {
+  const DARK = window.matchMedia("(prefers-color-scheme: dark)");
+  const FONT = { dark: "#d4d4d4", light: "#333333" };
+  const SELECTOR = "div.chart[data-figure]";
+
+  // A page may force a scheme with <html data-theme="dark|light">; else follow the system.
+  function isDark() {
+    const forced = document.documentElement.dataset.theme;
+    if (forced === "dark" || forced === "light") return forced === "dark";
+    return DARK.matches;
+  }
+
+  function fontColour() {
+    return isDark() ? FONT.dark : FONT.light;
+  }
+
+  function chartsIn(root) {
+    const found = root.querySelectorAll ? Array.from(root.querySelectorAll(SELECTOR)) : [];
+    if (root.matches && root.matches(SELECTOR)) found.unshift(root);
+    return found;
+  }
+
+  function readFigure(id) {
+    const source = document.getElementById(id);
+    if (!source) throw new Error(`no figure data #${id}`);
+    const fig = JSON.parse(source.textContent);
+    if (!fig || !Array.isArray(fig.data)) throw new Error(`#${id} is not a figure`);
+    return fig;
+  }
+
+  function configFor(div) {
+    return {
+      responsive: true,
+      displaylogo: false,
+      toImageButtonOptions: { format: "png", filename: div.dataset.filename || "chart" },
+      modeBarButtonsToRemove: ["select2d", "lasso2d"],
+    };
+  }
+
+  function draw(div) {
+    if (div.dataset.drawn) return;
+    div.dataset.drawn = "pending";
+    div.setAttribute("role", "img");
+    if (div.dataset.label) div.setAttribute("aria-label", div.dataset.label);
+    let fig;
+    try {
+      if (typeof Plotly === "undefined") throw new Error("plotly.js is not loaded");
+      fig = readFigure(div.dataset.figure);
+    } catch (err) {
+      fail(div, err);
+      return;
+    }
+    const layout = fig.layout || {};
+    layout.font = { ...(layout.font || {}), color: fontColour() };
+    Plotly.newPlot(div, fig.data, layout, configFor(div)).then(
+      () => {
+        div.dataset.drawn = "1";
+      },
+      (err) => fail(div, err),
+    );
+  }
+
+  function fail(div, err) {
+    div.dataset.drawn = "error";
+    div.textContent = "This chart could not be drawn.";
+    console.error("chart", div.dataset.figure, err);
+  }
+
+  function drawAll(root) {
+    chartsIn(root).forEach(draw);
+  }
+
+  function purge(root) {
+    chartsIn(root).forEach((div) => {
+      if (!div.dataset.drawn) return;
+      if (typeof Plotly !== "undefined") Plotly.purge(div);
+      delete div.dataset.drawn;
+    });
+  }
+
+  function recolour() {
+    const color = fontColour();
+    document.querySelectorAll(`${SELECTOR}[data-drawn="1"]`).forEach((div) => {
+      Plotly.relayout(div, { "font.color": color });
+    });
+  }
+
+  // Swap styles that replace the target's content or the target itself.
+  const REPLACING = new Set(["innerHTML", "outerHTML", "delete"]);
+
+  function swapStyle(detail) {
+    const spec = detail.swapOverride || closestAttr(detail.elt, "hx-swap") || "";
+    const style = spec.split(/\s+/)[0];
+    return style || (htmx.config && htmx.config.defaultSwapStyle) || "innerHTML";
+  }
+
+  function closestAttr(elt, name) {
+    const holder = elt && elt.closest ? elt.closest(`[${name}],[data-${name}]`) : null;
+    return holder ? holder.getAttribute(name) || holder.getAttribute(`data-${name}`) : null;
+  }
+
+  function onBeforeSwap(evt) {
+    const detail = evt.detail || {};
+    if (!detail.shouldSwap || !detail.target) return;
+    if (REPLACING.has(swapStyle(detail))) purge(detail.target);
+  }
+
+  DARK.addEventListener("change", recolour);
+  new MutationObserver(recolour).observe(document.documentElement, {
+    attributes: true,
+    attributeFilter: ["data-theme"],
+  });
+
+  if (typeof htmx !== "undefined") {
+    htmx.onLoad(drawAll);
+    // htmx reports the initial page on load; if that already happened, draw what is there now.
+    if (document.readyState !== "loading") drawAll(document);
+    document.addEventListener("htmx:beforeSwap", onBeforeSwap);
+    // Anything else htmx removes (out-of-band swaps, hx-swap="delete") is cleaned up one by one.
+    document.addEventListener("htmx:beforeCleanupElement", (evt) => purge(evt.target));
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => drawAll(document));
+  } else {
+    drawAll(document);
+  }
+})();
