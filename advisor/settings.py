@@ -121,6 +121,9 @@ STORAGES = {
     },
 }
 
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
 # No inline script anywhere: chart data travels in <script type="application/json">.
 # Plotly sets style attributes on the SVG it draws, hence 'unsafe-inline' for styles only.
 SECURE_CSP = {

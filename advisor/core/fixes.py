@@ -20,6 +20,7 @@ Fixable rules:
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import itertools
 import json
@@ -31,11 +32,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
 from advisor.core.analyze import Report, WorkloadReport, analyze_text
-from advisor.core.intake import HPA_KIND, POD_PATHS
+from advisor.core.intake import HPA_KIND, MAX_LIST_DEPTH, POD_PATHS
 from advisor.core.rules import Finding
-from advisor.core.versions import feature_state, format_version
+from advisor.core.versions import NEWEST, feature_state, format_version
 from advisor.core.yamlload import _has_content, split_documents
 
 CLASSIC_SIDECAR = "classic-sidecar-blocks-job"
@@ -48,7 +51,7 @@ SHELLS = frozenset({"sh", "bash", "ash", "dash", "ksh", "zsh"})
 PROBE_PERIOD_SECONDS = 2
 PROBE_FAILURE_THRESHOLD = 30
 V1_DEFAULT_CPU_UTILIZATION = 80  # what autoscaling/v1 uses when no target is set
-MAX_LIST_DEPTH = 5
+MAX_TAIL_DEPTH = 100
 
 
 class FixError(ValueError):
@@ -98,7 +101,7 @@ def fix(
     hpa: str | None = None,
     workload: str | None = None,
     file: str = "manifest.yaml",
-    kubernetes_version: tuple[int, int] = (1, 37),
+    kubernetes_version: tuple[int, int] = NEWEST,
 ) -> Fix:
     """Apply the mechanical fix for ``rule`` to document ``document`` of ``text``.
 
@@ -110,19 +113,18 @@ def fix(
         known = ", ".join(sorted(FIXABLE_RULES))
         raise FixError(f"rule '{rule}' has no mechanical fix (fixable rules: {known})")
     _check_version(rule, kubernetes_version)
+    version = kubernetes_version
+    patch: Callable[[Any, _Codec], _Outcome]
     if rule == HPA_RESOURCE:
-        app = container or _app_container(text, hpa=hpa, file=file, version=kubernetes_version)
-
-        def patch(data: Any, codec: _Codec) -> _Outcome:
-            return _fix_hpa(data, codec, hpa=hpa, container=app)
+        app = _scaled_container(text, container=container, hpa=hpa, file=file, version=version)
+        patch = functools.partial(_fix_hpa, hpa=hpa, container=app)
     else:
         if not container:
             raise FixError(f"name the container to fix for rule '{rule}'")
-        name = container
-
-        def patch(data: Any, codec: _Codec) -> _Outcome:
-            return _fix_sidecar(data, codec, rule=rule, container=name, workload=workload)
-
+        _refuse_app_container(
+            text, document, container=container, workload=workload, file=file, version=version
+        )
+        patch = functools.partial(_fix_sidecar, rule=rule, container=container, workload=workload)
     return _apply(text, rule=rule, document=document, file=file, patch=patch)
 
 
@@ -152,28 +154,19 @@ def fix_finding(
     file: str = "manifest.yaml",
 ) -> Fix:
     """Apply the fix for one finding of ``report`` (as listed by :func:`fixes_for`)."""
+    target: dict[str, Any]
+    if finding.rule == HPA_RESOURCE:  # the finding sits on the workload, its line in the HPA
+        apps = [c.name for c in workload.containers if c.role == "app" and c.lifecycle != "init"]
+        target = {
+            "document": _document_at_line(text, finding.line),
+            "container": apps[0] if apps else None,
+            "hpa": workload.hpas[0] if len(workload.hpas) == 1 else None,
+        }
+    else:
+        w = workload.workload
+        target = {"document": w.document, "container": finding.container, "workload": w.name}
     version = report.kubernetes_version
-    if finding.rule != HPA_RESOURCE:
-        return fix(
-            text,
-            rule=finding.rule,
-            document=workload.workload.document,
-            container=finding.container,
-            workload=workload.workload.name,
-            file=file,
-            kubernetes_version=version,
-        )
-    document = _document_at_line(text, finding.line)
-    apps = [c.name for c in workload.containers if c.role == "app" and c.lifecycle != "init"]
-    return fix(
-        text,
-        rule=finding.rule,
-        document=document,
-        container=apps[0] if apps else None,
-        hpa=workload.hpas[0] if len(workload.hpas) == 1 else None,
-        file=file,
-        kubernetes_version=version,
-    )
+    return fix(text, rule=finding.rule, file=file, kubernetes_version=version, **target)
 
 
 def _check_version(rule: str, version: tuple[int, int]) -> None:
@@ -207,21 +200,81 @@ def _apply(
     chunk = body[span.start : span.end]
     newline = "\r\n" if "\r\n" in chunk else "\n"
     source = chunk.replace("\r\n", "\n")
-    codec = _codec_for(source)
-    data = codec.load(source, where=f"{file}: document {document}")
-    before = codec.dump(data)
-    outcome = patch(data, codec)
-    after = codec.dump(data)
-    merged = _merge(source, before, after)
-    notes = outcome.notes
-    if merged is None:
-        merged = after
-        notes += ("the YAML library also re-formatted other lines of this document: review them",)
+    where = f"{file}: document {document}"
+    merged, outcome = _patch_document(
+        source, patch, where=where, first_line=span.first_line, context=body
+    )
     replacement = _restore_ends(merged, source=source, newline=newline)
     if span.start > 0 and body[span.start - 1] != "\n" and not replacement[:1].isspace():
         replacement = newline + replacement  # the document began on its '---' line
     patched = bom + body[: span.start] + replacement + body[span.end :]
-    return Fix(rule, outcome.title, text, patched, unified_diff(text, patched, file=file), notes)
+    diff = unified_diff(text, patched, file=file)
+    return Fix(rule, outcome.title, text, patched, diff, outcome.notes)
+
+
+def _patch_document(
+    source: str,
+    patch: Callable[[Any, _Codec], _Outcome],
+    *,
+    where: str,
+    first_line: int,
+    context: str,
+) -> tuple[str, _Outcome]:
+    """Load one document, patch it, and return its new text (LF line ends) and the outcome."""
+    codec = _codec_for(source, context=context)
+    data = codec.load(source, where=where, first_line=first_line)
+    reflowed = isinstance(codec, _YamlCodec) and _to_block_style(data)
+    before = codec.dump(data)
+    try:
+        outcome = patch(data, codec)
+    except FixError as exc:
+        raise FixError(f"{where}: {exc}") from None
+    after = codec.dump(data)
+    merged = None if reflowed else _merge(source, before, after)
+    if merged is not None and not codec.same(merged, after):
+        merged = None  # the line-level merge went astray: take the whole new rendering
+    notes = [*outcome.notes, *_layout_notes(source, merged or after, reflowed, merged is None)]
+    return merged or after, _Outcome(outcome.title, tuple(notes))
+
+
+def _layout_notes(source: str, patched: str, reflowed: bool, rewritten: bool) -> Iterator[str]:
+    """Say what changed beyond the fix itself: a re-formatted document, dropped comments."""
+    if reflowed:
+        yield "the document was written in flow style ({...}); the patched one is block YAML"
+    elif rewritten:
+        yield "other lines of this document were re-formatted as well: review the whole diff"
+    lost = _lost_comments(source, patched)
+    if lost:
+        more = " ..." if len(lost) > 3 else ""
+        yield (
+            f"the YAML library dropped {len(lost)} comment(s) it cannot place (comments "
+            f"inside a [...] or {{...}} list are one such case): {'; '.join(lost[:3])}{more}"
+        )
+
+
+_COMMENT = re.compile(r"(?:^|[ \t])(#.*)$", re.MULTILINE)
+
+
+def _lost_comments(original: str, patched: str) -> list[str]:
+    """List the comments of ``original`` that ``patched`` no longer has."""
+    missing = Counter(m.group(1).strip() for m in _COMMENT.finditer(original))
+    missing.subtract(m.group(1).strip() for m in _COMMENT.finditer(patched))
+    return list((+missing).elements())
+
+
+def _to_block_style(data: Any) -> bool:
+    """Switch a document written as one flow collection to block style; tell if it was."""
+    if not isinstance(data, (CommentedMap, CommentedSeq)) or not data.fa.flow_style():
+        return False
+    stack: list[Any] = [data]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (CommentedMap, CommentedSeq)) and id(node) not in seen:
+            seen.add(id(node))  # an alias may point back up the tree
+            node.fa.set_block_style()
+            stack.extend(node.values() if isinstance(node, CommentedMap) else node)
+    return True
 
 
 def _restore_ends(merged: str, *, source: str, newline: str) -> str:
@@ -233,7 +286,7 @@ def _restore_ends(merged: str, *, source: str, newline: str) -> str:
 
 def _spans(body: str) -> Iterator[_Span]:
     """Yield the documents of ``body``, numbered as the analyser numbers them."""
-    starts = [0, *itertools.accumulate(len(line) for line in body.splitlines(keepends=True))]
+    starts = [0, *(m.end() for m in re.finditer("\n", body))]
     number, first = 0, True
     for offset, chunk, opener in split_documents(body):
         empty = not _has_content(chunk)
@@ -257,7 +310,8 @@ def _find_span(body: str, document: int, *, file: str) -> _Span:
         if span.number == document:
             return span
         count = span.number
-    raise FixError(f"{file} has no document {document}: it has {count} document(s)")
+    plural = "" if count == 1 else "s"
+    raise FixError(f"{file} has no document {document}: it has {count} document{plural}")
 
 
 def _document_at_line(text: str, line: int | None) -> int:
@@ -276,7 +330,7 @@ def _document_at_line(text: str, line: int | None) -> int:
 class _Codec:
     """Load and dump one document, and build nodes that dump in its style."""
 
-    def load(self, source: str, *, where: str) -> Any:
+    def load(self, source: str, *, where: str, first_line: int) -> Any:
         raise NotImplementedError
 
     def dump(self, data: Any) -> str:
@@ -286,31 +340,44 @@ class _Codec:
         """Convert plain dicts and lists into this codec's nodes."""
         return value
 
+    def same(self, one: str, other: str) -> bool:
+        """Tell whether two texts hold the same data (and key order)."""
+        try:
+            return bool(
+                self.load(one, where="", first_line=1) == self.load(other, where="", first_line=1)
+            )
+        except (FixError, RecursionError):  # a document that refers to itself via an alias
+            return False
+
     def comment(self, mapping: Any, key: str, text: str) -> bool:
         """Put ``text`` as a comment on ``key``'s line; False when the format has none."""
         return False
 
 
 class _YamlCodec(_Codec):
-    def __init__(self, source: str) -> None:
+    """ruamel.yaml round trip, indented the way the document already is."""
+
+    def __init__(self, source: str, *, context: str) -> None:
         self.yaml = YAML(typ="rt")
         self.yaml.preserve_quotes = True
         self.yaml.width = 4096  # never fold a long line the user wrote on one
-        mapping, sequence, offset = infer_indentation(source)
+        mapping, sequence, offset = _infer_indentation(source, context=context)
         self.yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
 
-    def load(self, source: str, *, where: str) -> Any:
+    def load(self, source: str, *, where: str, first_line: int) -> Any:
         try:
             return self.yaml.load(source)
         except Exception as exc:  # ruamel raises many types for input it cannot round-trip
-            raise FixError(f"{where}: the YAML cannot be round-tripped: {_brief(exc)}") from exc
+            why = _brief(exc, first_line=first_line)
+            raise FixError(f"{where}: the YAML cannot be round-tripped: {why}") from exc
 
     def dump(self, data: Any) -> str:
         out = io.StringIO()
         try:
             self.yaml.dump(data, out)
         except Exception as exc:  # e.g. a tag or anchor it read but cannot write back
-            raise FixError(f"the patched YAML cannot be written: {_brief(exc)}") from exc
+            why = _brief(exc, first_line=1)
+            raise FixError(f"the patched YAML cannot be written: {why}") from exc
         return out.getvalue()
 
     def node(self, value: Any) -> Any:
@@ -331,11 +398,13 @@ class _YamlCodec(_Codec):
 
 
 class _JsonCodec(_Codec):
+    """``json`` for JSON documents, indented like the document's first nested line."""
+
     def __init__(self, source: str) -> None:
         match = re.search(r"\n( +)\S", source)
         self.indent = len(match.group(1)) if match else None
 
-    def load(self, source: str, *, where: str) -> Any:
+    def load(self, source: str, *, where: str, first_line: int) -> Any:
         try:
             return json.loads(source)
         except (ValueError, RecursionError) as exc:
@@ -345,48 +414,68 @@ class _JsonCodec(_Codec):
         return json.dumps(data, indent=self.indent, ensure_ascii=False) + "\n"
 
 
-def _codec_for(source: str) -> _Codec:
-    """Use JSON for a document that is JSON (its layout can then be kept), else YAML."""
+def _codec_for(source: str, *, context: str) -> _Codec:
+    """Use JSON for a document that is JSON (its layout can then be kept), else YAML.
+
+    ``context`` (the whole manifest) shows the indentation when the document has no sample.
+    """
     if source.lstrip().startswith(("{", "[")):
         try:
             json.loads(source)
         except (ValueError, RecursionError):
-            return _YamlCodec(source)
+            return _YamlCodec(source, context=context)
         return _JsonCodec(source)
-    return _YamlCodec(source)
+    return _YamlCodec(source, context=context)
 
 
-def _brief(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return "; ".join(lines[:3]) or type(exc).__name__
+def _brief(exc: Exception, *, first_line: int) -> str:
+    """Say what ruamel objects to, with the line in the whole manifest when it tells one."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not isinstance(problem, str):
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    line = getattr(mark, "line", None)
+    return problem + (f" (line {first_line + line})" if isinstance(line, int) else "")
 
 
 _KEY_LINE = re.compile(r"^( *)((?:- +)*)[^\s#\-\"'{\[][^#]*?:[ \t]*(?:#.*)?$")
 _CONTENT_LINE = re.compile(r"^( *)(- )?\S")
 
 
-def infer_indentation(source: str) -> tuple[int, int, int]:
-    """Guess ruamel's (mapping, sequence, offset) indents from how ``source`` nests blocks."""
-    mappings: Counter[int] = Counter()
-    offsets: Counter[int] = Counter()
-    lines = [line for line in source.splitlines() if line.strip() and not _is_comment(line)]
-    for line, nxt in itertools.pairwise(lines):
-        key = _KEY_LINE.match(line)
-        child = _CONTENT_LINE.match(nxt)
-        if key is None or child is None:
-            continue
-        key_column = len(key.group(1)) + len(key.group(2))
-        step = len(child.group(1)) - key_column
-        if child.group(2):
-            offsets[step] += 1
-        elif step > 0:
-            mappings[step] += 1
+def _infer_indentation(source: str, *, context: str = "") -> tuple[int, int, int]:
+    """Guess ruamel's (mapping, sequence, offset) indents from how ``source`` nests blocks.
+
+    The most common indent wins; ``context`` decides what ``source`` shows no example of.
+    """
+    mappings, offsets = _indent_votes(source)
+    if not (mappings and offsets) and context:
+        more_mappings, more_offsets = _indent_votes(context)
+        mappings, offsets = mappings or more_mappings, offsets or more_offsets
     mapping = mappings.most_common(1)[0][0] if mappings else 2
     offset = offsets.most_common(1)[0][0] if offsets else 0
     return mapping, offset + 2, offset
 
 
+def _indent_votes(text: str) -> tuple[Counter[int], Counter[int]]:
+    """Count the indents of nested mappings and the offsets of sequence dashes in ``text``."""
+    mappings: Counter[int] = Counter()
+    offsets: Counter[int] = Counter()
+    lines = [line for line in text.splitlines() if line.strip() and not _is_comment(line)]
+    for line, nxt in itertools.pairwise(lines):
+        key = _KEY_LINE.match(line)
+        child = _CONTENT_LINE.match(nxt)
+        if key is None or child is None:
+            continue
+        step = len(child.group(1)) - len(key.group(1)) - len(key.group(2))
+        if child.group(2) and step >= 0:
+            offsets[step] += 1
+        elif step > 0:
+            mappings[step] += 1
+    return mappings, offsets
+
+
 def _is_comment(line: str) -> bool:
+    """Tell whether a line holds only a comment."""
     return line.lstrip().startswith("#")
 
 
@@ -396,49 +485,66 @@ def _merge(original: str, before: str, after: str) -> str | None:
     ``before`` is the loader's rendering of the untouched document. Where it differs from
     ``original`` only in lines the fix does not change, those lines stay as written.
     """
-    o, a, b = (s.splitlines(keepends=True) for s in (original, before, after))
+    o, a, b = (_split_lines(s) for s in (original, before, after))
     if o == a:
         return after
-    a_to_o: dict[int, int] = {}
-    for block in difflib.SequenceMatcher(None, o, a, autojunk=False).get_matching_blocks():
-        a_to_o.update((block.b + k, block.a + k) for k in range(block.size))
+    a_to_o = _line_map(o, a)
     out: list[str] = []
     pos = 0
-    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    for tag, i1, i2, j1, j2 in opcodes:
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        where = _original_range(a_to_o, i1, i2, len(a))
-        if where is None or where[0] < pos:
+        where = _original_range(a_to_o, i1, i2, a_len=len(a), o_len=len(o))
+        if where is None or not pos <= where[0] <= where[1]:
             return None
         out += o[pos : where[0]] + b[j1:j2]
         pos = where[1]
     return "".join(out + o[pos:])
 
 
-def _original_range(a_to_o: dict[int, int], i1: int, i2: int, a_len: int) -> tuple[int, int] | None:
-    """Map lines ``i1:i2`` of the rendering onto the original's lines, if unambiguous."""
-    if i1 < i2:
-        if not all(i in a_to_o for i in range(i1, i2)):
-            return None
-        start, end = a_to_o[i1], a_to_o[i2 - 1] + 1
-        return (start, end) if end - start == i2 - i1 else None
-    left = a_to_o[i1 - 1] + 1 if i1 - 1 in a_to_o else None
-    right = a_to_o.get(i1)
-    if i1 == 0 or i1 == a_len:  # at the very start or end the outer edge decides
-        left, right = (right, right) if i1 == 0 else (left, left)
-    elif left is None or right is None:
-        left = right = left if right is None else right
-    if left is None or left != right:
-        return None
-    return left, left
+def _split_lines(text: str) -> list[str]:
+    """Split ``text`` after each LF only (YAML's other line breaks stay inside their lines)."""
+    return _LINE.findall(text)
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def _line_map(original: list[str], rendered: list[str]) -> dict[int, int]:
+    """Pair lines of the rendering with the same lines of the original (trailing blanks aside)."""
+    keys_o = [line.rstrip() for line in original]
+    keys_r = [line.rstrip() for line in rendered]
+    pairs: dict[int, int] = {}
+    for block in difflib.SequenceMatcher(
+        None, keys_o, keys_r, autojunk=False
+    ).get_matching_blocks():
+        pairs.update((block.b + k, block.a + k) for k in range(block.size))
+    return pairs
+
+
+def _original_range(
+    a_to_o: dict[int, int], i1: int, i2: int, *, a_len: int, o_len: int
+) -> tuple[int, int] | None:
+    """Find the original lines that rendered lines ``i1:i2`` stand for (empty: an insertion).
+
+    The range is bounded by the nearest rendered lines that have an original counterpart, so
+    lines re-formatted inside it (a sequence indented differently) are replaced as a whole.
+    """
+    after_previous = a_to_o[i1 - 1] + 1 if i1 - 1 in a_to_o else (0 if i1 == 0 else None)
+    before_next = a_to_o.get(i2, o_len if i2 == a_len else None)
+    if i1 == i2:
+        at = after_previous if after_previous is not None else before_next
+        return None if at is None else (at, at)
+    start = a_to_o.get(i1, after_previous)
+    end = a_to_o[i2 - 1] + 1 if i2 - 1 in a_to_o else before_next
+    return None if start is None or end is None else (start, end)
 
 
 def unified_diff(original: str, patched: str, *, file: str) -> str:
     """Return a unified diff (3 lines of context) from ``a/<file>`` to ``b/<file>``."""
     lines = difflib.unified_diff(
-        original.splitlines(keepends=True),
-        patched.splitlines(keepends=True),
+        _split_lines(original),
+        _split_lines(patched),
         fromfile=f"a/{file}",
         tofile=f"b/{file}",
         n=3,
@@ -466,6 +572,7 @@ def _objects(value: Any, depth: int = 0) -> Iterator[dict]:
 
 
 def _label(obj: dict) -> str:
+    """Name an object for a message: "Job 'myjob'"."""
     metadata = obj.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     return f"{obj.get('kind') or 'object'} '{name or '?'}'"
@@ -502,9 +609,12 @@ def _rename(mapping: dict, old: str, new: str, value: Any) -> None:
     _insert(mapping, position, new, value)
     if comment is not None and isinstance(mapping, CommentedMap):
         mapping.ca.items[new] = comment
+        if isinstance(comment[2], CommentToken):  # the old key's column no longer fits
+            comment[2] = CommentToken(comment[2].value, CommentMark(0), None)
 
 
 def _names(containers: Any) -> list[str]:
+    """Return the names in a containers list (tolerating any shape)."""
     if not isinstance(containers, list):
         return []
     return [str(c.get("name")) for c in containers if isinstance(c, dict) and "name" in c]
@@ -515,9 +625,8 @@ def _names(containers: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class _Place:
-    """Where a container is declared: its object, pod spec, list and index."""
+    """Where a container is declared: its pod spec, list and index."""
 
-    obj: dict
     spec: dict
     list_name: str
     index: int
@@ -538,7 +647,7 @@ def _find_container(data: Any, *, container: str, workload: str | None) -> _Plac
         for list_name in ("initContainers", "containers"):
             for index, name in enumerate(_names(spec.get(list_name))):
                 if name == container:
-                    places.append(_Place(obj, spec, list_name, index))
+                    places.append(_Place(spec, list_name, index))
     if len(places) == 1:
         return places[0]
     if not seen:
@@ -550,9 +659,32 @@ def _find_container(data: Any, *, container: str, workload: str | None) -> _Plac
 
 
 def _name_of(obj: dict) -> str | None:
+    """Return an object's metadata.name, if it has one."""
     metadata = obj.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     return name if isinstance(name, str) else None
+
+
+def _refuse_app_container(
+    text: str,
+    document: int,
+    *,
+    container: str,
+    workload: str | None,
+    file: str,
+    version: tuple[int, int],
+) -> None:
+    """Refuse to turn the container the analyser sees as the app into a sidecar."""
+    report = analyze_text(text, file=file, kubernetes_version=version)
+    for w in report.workloads:
+        if w.workload.document != document or workload not in (None, w.workload.name):
+            continue
+        for c in w.containers:
+            if c.name == container and c.role == "app" and c.lifecycle == "regular":
+                raise FixError(
+                    f"'{container}' is the app container of {w.workload.kind} "
+                    f"'{w.workload.name}' ({c.reason}); only a helper becomes a native sidecar"
+                )
 
 
 def _fix_sidecar(
@@ -584,20 +716,15 @@ def _fix_sidecar(
 
 def _make_native(place: _Place, codec: _Codec, *, name: str) -> _Outcome:
     """Move a regular container to the end of initContainers with restartPolicy: Always."""
-    spec, containers = place.spec, place.spec["containers"]
-    if len(containers) < 2:
+    spec = place.spec
+    if len(spec["containers"]) < 2:
         raise FixError(f"'{name}' is the only regular container; a pod needs at least one")
-    init = spec.get("initContainers")
-    earlier = _names(init)
+    earlier = _names(spec.get("initContainers"))
     if name in earlier:
         raise FixError(f"initContainers already has a container named '{name}'")
-    if not isinstance(init, list) or not init:
-        init = codec.node([])
-        if "initContainers" in spec:
-            del spec["initContainers"]
-        _insert(spec, list(spec).index("containers"), "initContainers", init)
-    sidecar = containers.pop(place.index)
-    init.append(sidecar)
+    init = _init_list(spec, codec)
+    _move_item(spec, "containers", place.index, "initContainers")
+    sidecar = init[-1]
     if "restartPolicy" in sidecar:
         sidecar["restartPolicy"] = "Always"
     else:
@@ -610,6 +737,135 @@ def _make_native(place: _Place, codec: _Codec, *, name: str) -> _Outcome:
             "them needs it running."
         )
     return _Outcome(f"Make '{name}' a native sidecar", tuple(notes))
+
+
+def _init_list(spec: dict, codec: _Codec) -> list:
+    """Return the pod's initContainers list, creating it (just before containers) if needed."""
+    init = spec.get("initContainers")
+    if isinstance(init, list) and init:
+        return init
+    if init is not None and not isinstance(init, list):
+        raise FixError("initContainers is not a list")
+    init = codec.node([])
+    spec.pop("initContainers", None)  # null or [] (a flow list would keep its style)
+    _insert(spec, list(spec).index("containers"), "initContainers", init)
+    return init
+
+
+def _move_item(owner: dict, source_key: str, index: int, target_key: str) -> None:
+    """Move ``owner[source_key][index]`` to the end of ``owner[target_key]`` with its comments.
+
+    ruamel keeps the comment lines between two items on the first one (or, above the first
+    item, on the list); the lines above the moved item go with it, those below it stay put.
+    """
+    source, target = owner[source_key], owner[target_key]
+    last = index == len(source) - 1
+    above = _take_lines_above(owner, source_key, index)
+    stays = not last or (index > 0 and _tail_slot(source[index - 1]) is not None)
+    below = _take_tail_lines(source[index]) if stays else ""
+    item = source.pop(index)
+    if index == 0 and isinstance(source, CommentedSeq) and 0 in source.ca.items:
+        # ruamel shifted the next item's comment slot to 0, where it cannot write it
+        _add_lines_above(owner, source_key, 0, _pop_tokens(source.ca.items[0], 1))
+    if below and last:
+        _add_tail_lines(source[index - 1], below)
+    elif below:
+        _add_lines_above(owner, source_key, index, _tokens(below))
+    if above and not (target and _add_tail_lines(target[-1], above)):
+        _add_lines_above(owner, target_key, len(target), _tokens(above))
+    target.append(item)
+
+
+def _take_lines_above(owner: dict, key: str, index: int) -> str:
+    """Remove and return the comment lines between an item and the one before it."""
+    seq = owner[key]
+    if not isinstance(seq, CommentedSeq) or not isinstance(owner, CommentedMap):
+        return ""
+    lines = _take_tail_lines(seq[index - 1]) if index else ""
+    tokens = _pop_tokens(seq.ca.items.get(index), 1)
+    if index == 0:  # ruamel may keep the same lines on the list and on its key
+        for more in (_pop_tokens(owner.ca.items.get(key), 3), _pop_tokens(seq.ca.comment, 1)):
+            tokens += [t for t in more if all(t is not seen for seen in tokens)]
+    return lines + "".join(" " * t.column + t.value if t.value.strip() else t.value for t in tokens)
+
+
+def _pop_tokens(slots: list | None, position: int) -> list:
+    """Remove and return the comment tokens at ``slots[position]`` (a list of tokens)."""
+    if not slots or len(slots) <= position or not isinstance(slots[position], list):
+        return []
+    tokens, slots[position] = slots[position], None
+    return list(tokens)
+
+
+def _add_lines_above(owner: dict, key: str, index: int, tokens: list) -> None:
+    """Write comment ``tokens`` right above item ``index`` of ``owner[key]``."""
+    seq = owner[key]
+    if not tokens or not isinstance(seq, CommentedSeq) or not isinstance(owner, CommentedMap):
+        return
+    if index > 0:
+        slots = seq.ca.items.setdefault(index, [None, None, None, None])
+        slots[1] = tokens + (slots[1] or [])
+        return
+    slots = owner.ca.items.setdefault(key, [None, None, None, None])
+    slots[3] = tokens + (slots[3] or [])
+    seq.ca.comment = [seq.ca.comment[0] if seq.ca.comment else None, slots[3]]
+
+
+def _tokens(lines: str) -> list:
+    """Turn comment lines, as written, into ruamel comment tokens."""
+    tokens = []
+    for line in lines.splitlines(keepends=True):
+        text = line.lstrip(" ")
+        tokens.append(CommentToken(text, CommentMark(len(line) - len(text)), None))
+    return tokens
+
+
+def _tail_slot(node: Any) -> tuple[list, int] | None:
+    """Find the comment slot after the last scalar of a block node: ``(slots, position)``."""
+    for _ in range(MAX_TAIL_DEPTH):  # an alias may point back up the tree
+        if isinstance(node, CommentedMap) and node:
+            key: Any = next(reversed(node))
+            position = 2
+        elif isinstance(node, CommentedSeq) and node:
+            key, position = len(node) - 1, 0
+        else:
+            return None
+        value = node[key]
+        if isinstance(value, (CommentedMap, CommentedSeq)) and value:
+            if value.fa.flow_style():
+                return None  # ruamel puts what follows a flow collection elsewhere
+            node = value
+            continue
+        return node.ca.items.setdefault(key, [None, None, None, None]), position
+    return None
+
+
+def _take_tail_lines(node: Any) -> str:
+    """Remove and return the full comment lines after a node's last line (its own stays)."""
+    found = _tail_slot(node)
+    token = found[0][found[1]] if found else None
+    if found is None or not isinstance(token, CommentToken) or "\n" not in token.value:
+        return ""
+    own, rest = token.value.split("\n", 1)
+    if own.strip():
+        token.value = own + "\n"
+    else:
+        found[0][found[1]] = None
+    return rest
+
+
+def _add_tail_lines(node: Any, lines: str) -> bool:
+    """Append comment lines after a node's last line; False when there is no place for them."""
+    found = _tail_slot(node)
+    if found is None:
+        return False
+    slots, position = found
+    token = slots[position]
+    if isinstance(token, CommentToken):
+        token.value = token.value + lines
+    else:
+        slots[position] = CommentToken("\n" + lines, CommentMark(0), None)
+    return True
 
 
 def _insert_after(mapping: dict, anchor: str, key: str, value: Any) -> None:
@@ -665,6 +921,7 @@ def _shell(container: dict) -> str | None:
 
 
 def _tcp_probe(port: int) -> dict:
+    """Build a startupProbe that waits for ``port`` to accept TCP connections."""
     return {
         "tcpSocket": {"port": port},
         "periodSeconds": PROBE_PERIOD_SECONDS,
@@ -673,6 +930,7 @@ def _tcp_probe(port: int) -> dict:
 
 
 def _tcp_note(name: str, port: int) -> str:
+    """Explain the tcpSocket startupProbe the fix wrote."""
     wait = PROBE_PERIOD_SECONDS * PROBE_FAILURE_THRESHOLD
     return (
         f"the startupProbe of '{name}' waits up to {wait} s for TCP port {port} to accept "
@@ -683,18 +941,29 @@ def _tcp_note(name: str, port: int) -> str:
 # -- HPA fix ---------------------------------------------------------------------------------
 
 
-def _app_container(text: str, *, hpa: str | None, file: str, version: tuple[int, int]) -> str:
-    """Find the app container of the workload the HPA scales, when it is in ``text``."""
+def _scaled_container(
+    text: str, *, container: str | None, hpa: str | None, file: str, version: tuple[int, int]
+) -> str:
+    """Check ``container`` (or find the app container) in the workload the HPA scales."""
     report = analyze_text(text, file=file, kubernetes_version=version)
-    for w in report.workloads:
-        if w.hpas and (hpa is None or hpa in w.hpas):
-            apps = [c.name for c in w.containers if c.role == "app" and c.lifecycle != "init"]
-            if len(apps) == 1:
-                return apps[0]
-            raise FixError(
-                f"name the container to scale on: {w.workload.name} has {len(apps)} app containers"
-            )
-    raise FixError("name the container to scale on: the HPA's target is not in this text")
+    targets = [w for w in report.workloads if w.hpas and (hpa is None or hpa in w.hpas)]
+    if len(targets) != 1:
+        if container:
+            return container  # the target is elsewhere: trust the caller
+        raise FixError("name the container to scale on: the HPA's target is not in this text")
+    target = targets[0]
+    running = [c.name for c in target.containers if c.lifecycle != "init"]
+    where = f"{target.workload.kind} '{target.workload.name}'"
+    if container and container not in running:
+        raise FixError(
+            f"'{container}' is not a running container of {where} ({', '.join(running)})"
+        )
+    if container:
+        return container
+    apps = [c.name for c in target.containers if c.role == "app" and c.name in running]
+    if len(apps) != 1:
+        raise FixError(f"name the container to scale on: {where} has {len(apps)} app containers")
+    return apps[0]
 
 
 def _fix_hpa(data: Any, codec: _Codec, *, hpa: str | None, container: str) -> _Outcome:
