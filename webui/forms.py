@@ -57,8 +57,11 @@ class AnalyzeForm(forms.Form):
                 label=ASSUMPTION_LABELS.get(name, name),
                 widget=forms.NumberInput(
                     # Rendered beside the results, but submitted with the manifest form.
-                    attrs={"step": "0.5", "placeholder": getattr(defaults, name),
-                           "form": "analyze-form"}
+                    attrs={
+                        "step": "0.5",
+                        "placeholder": getattr(defaults, name),
+                        "form": "analyze-form",
+                    }
                 ),
             )
 

@@ -96,9 +96,7 @@ def _fix_value(f: Finding, w: WorkloadReport) -> str | None:
         if not w.hpas or f.file not in (None, w.workload.file):
             return None
         return json.dumps({"rule": f.rule, "hpa": w.hpas[0], "container": app})
-    return json.dumps(
-        {"rule": f.rule, "document": w.workload.document, "container": f.container}
-    )
+    return json.dumps({"rule": f.rule, "document": w.workload.document, "container": f.container})
 
 
 def manifest_lines(text: str) -> list[str]:

@@ -142,17 +142,16 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
 
 
 def _questions(params: Any) -> list[dict[str, Any]]:
-    return [
-        {"q": q, "value": params.get(q.id, q.default)}
-        for q in QUESTIONS
-    ]
+    return [{"q": q, "value": params.get(q.id, q.default)} for q in QUESTIONS]
 
 
 def _recommendation(answers: Any, starter: StarterForm) -> dict[str, Any]:
     recommendation = recommend(answers)
-    names = starter.cleaned_data if starter.is_bound and starter.is_valid() else {
-        name: field.initial for name, field in starter.fields.items()
-    }
+    names = (
+        starter.cleaned_data
+        if starter.is_bound and starter.is_valid()
+        else {name: field.initial for name, field in starter.fields.items()}
+    )
     try:
         manifest = starter_manifest(
             recommendation.pattern,

@@ -361,6 +361,7 @@ class _YamlCodec(_Codec):
         self.yaml = YAML(typ="rt")
         self.yaml.preserve_quotes = True
         self.yaml.width = 4096  # never fold a long line the user wrote on one
+        self.yaml.brace_single_entry_mapping_in_flow_sequence = True  # [{a: 1}], not [a: 1]
         mapping, sequence, offset = _infer_indentation(source, context=context)
         self.yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
 

@@ -8,9 +8,15 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import CORPUS
 
-LEGACY_JOB = CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
-ISTIO_JOB = CORPUS / "istio__istio__pkg__kube__inject__testdata__inject__job-old-version.yaml.injected"
-NATIVE_SIDECARS = CORPUS / "istio__istio__pkg__kube__inject__testdata__inject__native-sidecar.yaml.injected"
+LEGACY_JOB = (
+    CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+)
+ISTIO_JOB = (
+    CORPUS / "istio__istio__pkg__kube__inject__testdata__inject__job-old-version.yaml.injected"
+)
+NATIVE_SIDECARS = (
+    CORPUS / "istio__istio__pkg__kube__inject__testdata__inject__native-sidecar.yaml.injected"
+)
 
 
 def open_analyser(page: Page) -> None:
@@ -35,7 +41,9 @@ def test_it_draws_both_gantt_charts_and_the_resource_charts(page: Page, problems
     for key in ("startup", "shutdown"):
         chart = page.locator(f'.chart[data-figure="chart-0-{key}"]')
         labels = chart.locator(".ytick text").evaluate_all("els => els.map(e => e.textContent)")
-        expected = {"hello", "istio-proxy", "other-sidecar"} | ({"istio-init"} if key == "startup" else set())
+        expected = {"hello", "istio-proxy", "other-sidecar"} | (
+            {"istio-init"} if key == "startup" else set()
+        )
         assert expected <= set(labels), labels
         assert chart.locator(".bars .point").count() >= len(expected)
     stacked = page.locator('.chart[data-figure="chart-0-resources-cpu"] .bars .point')

@@ -38,7 +38,9 @@ def test_it_never_runs_a_pasted_payload(page: Page, problems, payload: str) -> N
         bar.hover(force=True)
     page.wait_for_timeout(300)
     assert problems.dialogs == []
-    assert page.evaluate("() => document.querySelectorAll('#result script:not([type])').length") == 0
+    assert (
+        page.evaluate("() => document.querySelectorAll('#result script:not([type])').length") == 0
+    )
     assert page.locator("#result").inner_text().count(payload.strip('"><')) >= 1
     page.get_by_role("button", name="Show the fix").first.click()
     expect(page.locator("pre.diff")).to_be_visible()
@@ -46,8 +48,14 @@ def test_it_never_runs_a_pasted_payload(page: Page, problems, payload: str) -> N
 
 
 def test_it_loads_every_page_without_console_errors(page: Page, problems) -> None:
-    for path in ("/", "/analyze/", "/questionnaire/", "/rules/", "/patterns/",
-                 "/patterns/native-sidecar/"):
+    for path in (
+        "/",
+        "/analyze/",
+        "/questionnaire/",
+        "/rules/",
+        "/patterns/",
+        "/patterns/native-sidecar/",
+    ):
         page.goto(f"{page.base}{path}")  # type: ignore[attr-defined]
         page.wait_for_load_state("networkidle")
     expect(page.locator('.chart[data-drawn="1"]').first).to_be_visible()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
 from advisor.core.analyze import Report, analyze, analyze_text
 from advisor.core.fixes import FIXABLE_RULES, FixError, fix, fix_finding, fixes_for
-from tests.conftest import CORPUS, corpus_files
+from tests.conftest import CORPUS, ROOT, corpus_files
 
 CLASSIC = "classic-sidecar-blocks-job"
 PROBE = "sidecar-without-startup-probe"
 HPA_RULE = "hpa-resource-metric-on-multi-container-pod"
-LEGACY_JOB = CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+LEGACY_JOB = (
+    CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+)
 
 PROXY_JOB = """\
 apiVersion: batch/v1
@@ -115,7 +119,9 @@ def rules_of(report: Report) -> list[str]:
 
 def errors_of(report: Report) -> set[tuple[str, str, str | None]]:
     return {
-        (w.workload.name, f.rule, f.container) for w, f in report.findings() if f.severity == "error"
+        (w.workload.name, f.rule, f.container)
+        for w, f in report.findings()
+        if f.severity == "error"
     }
 
 
@@ -173,7 +179,10 @@ def test_it_keeps_the_comments_of_the_patched_document() -> None:
 
 
 def test_it_leaves_the_other_documents_byte_for_byte() -> None:
-    header = "# rendered by helm\n---\napiVersion: v1\nkind: ConfigMap   # untouched\nmetadata:\n  name: a\n"
+    header = (
+        "# rendered by helm\n---\napiVersion: v1\nkind: ConfigMap   # untouched\n"
+        "metadata:\n  name: a\n"
+    )
     trailer = "--- # the service\napiVersion: v1\nkind: Service\nmetadata: {name: b}\n...\n"
     text = header + "---\n" + PROXY_JOB + trailer
     result = fix(text, rule=CLASSIC, document=2, container="cloud-sql-proxy")
@@ -337,7 +346,7 @@ def test_it_lists_the_findings_it_can_fix() -> None:
     report = analyze_text(text)
     fixable = fixes_for(text, report)
     assert [(f.rule, f.container) for f, _ in fixable] == [(CLASSIC, "logshipper")]
-    assert FIXABLE_RULES >= {CLASSIC, PROBE, HPA_RULE}
+    assert {CLASSIC, PROBE, HPA_RULE} <= FIXABLE_RULES
 
 
 @pytest.mark.parametrize(
@@ -403,3 +412,63 @@ def test_it_fixes_every_fixable_corpus_finding_without_adding_errors() -> None:
             assert len(after.errors) == len(report.errors), path.name
             fixed += 1
     assert fixed >= 10
+
+
+def test_it_moves_a_classic_proxy_of_a_cronjob_and_keeps_the_next_comment_in_place() -> None:
+    text = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: envoy
+            image: envoyproxy/envoy:v1.31.0
+            ports:
+            - containerPort: 15001
+          # the report job itself
+          - name: report
+            image: example.com/report:3
+"""
+    result = fix(text, rule=CLASSIC, document=1, container="envoy")
+    assert (
+        "          containers:\n          # the report job itself\n          - name: report\n"
+        in (result.patched)
+    )
+    assert "          initContainers:\n          - name: envoy\n" in result.patched
+    assert CLASSIC not in rules_of(analyze_text(result.patched))
+
+
+def test_it_patches_a_flow_document_that_starts_on_its_separator_line() -> None:
+    job = (
+        "{apiVersion: batch/v1, kind: Job, metadata: {name: j}, spec: {template: {spec: {"
+        "restartPolicy: Never, containers: [{name: main, image: busybox}, "
+        "{name: proxy, image: envoyproxy/envoy:v1.31.0, ports: [{containerPort: 15001}]}]}}}}\n"
+    )
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n--- " + job
+    assert CLASSIC in rules_of(analyze_text(text))
+    result = fix(text, rule=CLASSIC, document=2, container="proxy")
+    assert result.patched.startswith("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---")
+    assert "      initContainers:\n      - name: proxy\n        restartPolicy: Always\n" in (
+        result.patched
+    )
+    assert any("flow style" in note for note in result.notes)
+    assert CLASSIC not in rules_of(analyze_text(result.patched))
+
+
+def test_it_imports_without_django_or_plotly() -> None:
+    code = (
+        "import sys, advisor.core.fixes\n"
+        "bad = ('django', 'plotly', 'webui')\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] in bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == ""

@@ -16,7 +16,7 @@ LEGACY_JOB = (
     CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
 ).read_text()
 HTMX = {"HTTP_HX_REQUEST": "true"}
-XSS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '"><svg onload=alert(1)>']
+XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>']
 
 
 @pytest.fixture
@@ -124,7 +124,8 @@ def test_it_refuses_a_binary_upload_with_a_clear_message(client: Client) -> None
 def test_it_escapes_hostile_names_everywhere(client: Client, payload: str) -> None:
     text = (
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: 'x'\n  annotations: {note: 'n'}\n"
-        "spec:\n  containers:\n  - name: 'NAME'\n    image: 'IMG'\n    ports: [{containerPort: 80}]\n"
+        "spec:\n  containers:\n"
+        "  - name: 'NAME'\n    image: 'IMG'\n    ports: [{containerPort: 80}]\n"
         "  - name: 'NAME2'\n    image: nginx\n    ports: [{containerPort: 80}]\n"
     )
     quoted = payload.replace("'", "''")
