@@ -103,3 +103,14 @@ def test_it_resimulates_when_an_assumption_changes(page: Page) -> None:
     page.locator("#id_init_run_seconds").dispatch_event("change")
     expect(page.locator("#result details.assumptions")).to_contain_text("30s")
     assert page.locator("#result").inner_text() != before
+
+
+def test_it_downloads_a_chart_as_png_offline(page: Page) -> None:
+    analyse(page, LEGACY_JOB.read_text())
+    chart = page.locator('.chart[data-figure="chart-0-startup"]')
+    chart.hover()
+    with page.expect_download() as download_info:
+        chart.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".png")
+    assert download.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
