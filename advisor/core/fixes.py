@@ -39,7 +39,7 @@ from advisor.core.analyze import Report, WorkloadReport, analyze_text
 from advisor.core.intake import HPA_KIND, MAX_LIST_DEPTH, POD_PATHS
 from advisor.core.rules import Finding
 from advisor.core.versions import NEWEST, feature_state, format_version
-from advisor.core.yamlload import _has_content, split_documents
+from advisor.core.yamlload import numbered_chunks
 
 CLASSIC_SIDECAR = "classic-sidecar-blocks-job"
 STARTUP_PROBE = "sidecar-without-startup-probe"
@@ -287,14 +287,7 @@ def _restore_ends(merged: str, *, source: str, newline: str) -> str:
 def _spans(body: str) -> Iterator[_Span]:
     """Yield the documents of ``body``, numbered as the analyser numbers them."""
     starts = [0, *(m.end() for m in re.finditer("\n", body))]
-    number, first = 0, True
-    for offset, chunk, opener in split_documents(body):
-        empty = not _has_content(chunk)
-        if empty and (first or opener == "..."):
-            first = False
-            continue
-        first = False
-        number += 1
+    for number, offset, chunk, empty in numbered_chunks(body):
         start = starts[min(offset, len(starts) - 1)]
         if chunk and not body.startswith(chunk, start):
             start += 3  # content on the '---' line itself

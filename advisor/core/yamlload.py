@@ -177,16 +177,7 @@ def iter_documents(
         raise InputError(f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file)
     text = text.removeprefix("\ufeff")
     budget = _AliasBudget(limits.max_alias_nodes)
-    number = 0
-    first = True
-    for offset, chunk, opener in split_documents(text):
-        empty = not _has_content(chunk)
-        if empty and (first or opener == "..."):
-            # Nothing before the first "---", or between "..." and the next "---".
-            first = False
-            continue
-        first = False
-        number += 1
+    for number, offset, chunk, empty in numbered_chunks(text):
         if number > limits.max_documents:
             raise InputError(f"more than {limits.max_documents:,} documents", file=file)
         if empty:
@@ -200,6 +191,24 @@ def iter_documents(
             budget=budget,
             shallow=shallow,
         )
+
+
+def numbered_chunks(text: str) -> Iterator[tuple[int, int, str, bool]]:
+    """Yield (document number, line offset, text, is empty) as documents are numbered.
+
+    Nothing before the first ``---``, or between ``...`` and the next ``---``, counts as a
+    document; every other chunk does, empty or not, so numbers match what people count.
+    """
+    number = 0
+    first = True
+    for offset, chunk, opener in split_documents(text):
+        empty = not _has_content(chunk)
+        if empty and (first or opener == "..."):
+            first = False
+            continue
+        first = False
+        number += 1
+        yield number, offset, chunk, empty
 
 
 class _AliasBudget:

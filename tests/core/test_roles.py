@@ -19,20 +19,11 @@ from advisor.core.roles import (
     is_long_running,
     load_catalogue,
 )
+from advisor.core.intake import POD_PATHS
 from tests.conftest import CORPUS, corpus_files
 
 # kind -> keys leading from the object to the mapping that holds the pod's metadata and spec
-TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
-    "Pod": (),
-    "PodTemplate": ("template",),
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-}
+TEMPLATE_KEYS = POD_PATHS
 
 
 def objects_in(document: Any) -> list[dict]:
