@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from advisor.core.errors import InputError
+from advisor.core.intake import POD_PATHS
 from advisor.core.model import Container, PodTemplate
 from advisor.core.roles import (
     ROLES,
@@ -19,7 +20,6 @@ from advisor.core.roles import (
     is_long_running,
     load_catalogue,
 )
-from advisor.core.intake import POD_PATHS
 from tests.conftest import CORPUS, corpus_files
 
 # kind -> keys leading from the object to the mapping that holds the pod's metadata and spec
