@@ -1,8 +1,8 @@
 """URLs of the web UI."""
 
-from django.urls import path
+from django.urls import include, path
 
-from webui import views
+from webui import reviews, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +12,18 @@ urlpatterns = [
     path("rules/", views.rules, name="rules"),
     path("patterns/", views.patterns, name="patterns"),
     path("patterns/<slug:pattern_id>/", views.pattern_detail, name="pattern"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("reviews/save/", reviews.save, name="review-save"),
+    path("r/<str:slug>/", reviews.detail, name="review"),
+    path("r/<str:slug>/edit/", reviews.edit, name="review-edit"),
+    path("r/<str:slug>/status/", reviews.change_status, name="review-status"),
+    path("r/<str:slug>/delete/", reviews.delete, name="review-delete"),
+    path("r/<str:slug>/comments/", reviews.add_comment, name="review-comment"),
+    path(
+        "r/<str:slug>/comments/<int:pk>/delete/",
+        reviews.delete_comment,
+        name="review-comment-delete",
+    ),
+    path("r/<str:slug>/history/", reviews.history, name="review-history"),
+    path("r/<str:slug>/reanalyse/", reviews.reanalyse, name="review-reanalyse"),
 ]

@@ -32,12 +32,22 @@
     reader.readAsText(file);
   }
 
+  const DRAFT_KEY = "pod-advisor:manifest-draft";
+
   function setupEditor(editor) {
     if (editor.dataset.ready) return;
     editor.dataset.ready = "1";
     const area = editor.querySelector("textarea");
+    // Keep the draft in this tab, so a log-in or an accidental reload does not lose it.
+    if (!area.value) {
+      const draft = sessionStorage.getItem(DRAFT_KEY);
+      if (draft) area.value = draft;
+    }
     renderGutter(editor);
-    area.addEventListener("input", () => renderGutter(editor));
+    area.addEventListener("input", () => {
+      renderGutter(editor);
+      try { sessionStorage.setItem(DRAFT_KEY, area.value); } catch (e) { /* storage full */ }
+    });
     area.addEventListener("scroll", () => { editor.querySelector(".gutter").scrollTop = area.scrollTop; });
     area.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {

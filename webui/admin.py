@@ -1,0 +1,47 @@
+"""Admin for reviews, comments, tags, API tokens and the team's image catalogue."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from webui.models import ApiToken, CatalogueImage, Comment, Review, Revision, Tag
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    extra = 0
+    fields = ("number", "author", "analyzer_version", "created", "note")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("title", "author", "status", "pattern", "kubernetes_version", "updated")
+    list_filter = ("status", "kind", "pattern", "kubernetes_version", "tags")
+    search_fields = ("title", "description", "slug")
+    readonly_fields = ("slug", "snapshot", "analyzer_version", "rule_ids", "version", "redactions")
+    inlines = [RevisionInline]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("review", "author", "created")
+    search_fields = ("body",)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(CatalogueImage)
+class CatalogueImageAdmin(admin.ModelAdmin):
+    list_display = ("entry_id", "title", "role", "match", "long_running", "enabled")
+    list_filter = ("role", "enabled")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "created", "last_used")
+    readonly_fields = ("digest", "created", "last_used")
