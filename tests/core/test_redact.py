@@ -1,0 +1,441 @@
+"""Secrets are taken out of a manifest before it is stored; everything else stays as written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.core.analyze import analyze_text
+from advisor.core.redact import REDACTED, SECRET_NAME, Redacted, Redaction, redact
+from advisor.core.yamlload import load_documents
+from tests.conftest import CORPUS
+
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db-creds   # rotated monthly
+type: Opaque
+data:
+  password: aHVudGVyMg==
+  username: 'YWRtaW4='
+stringData:
+  dsn: "postgres://admin:hunter2@db:5432/app"
+  tls.key: |-
+    -----BEGIN PRIVATE KEY-----
+    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC
+    -----END PRIVATE KEY-----
+  note: plain text
+    folded over two lines
+"""
+SECRET_VALUES = [
+    "aHVudGVyMg==",
+    "YWRtaW4=",
+    "hunter2",
+    "BEGIN PRIVATE KEY",
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+    "END PRIVATE KEY",
+    "plain text",
+    "folded over",
+]
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      initContainers:
+      - name: migrate
+        env:
+        - name: DB_PASSWORD
+          value: s3cr3t-pw
+      containers:
+      - name: app
+        image: example/app:1.0
+        env:
+        - name: LOG_LEVEL
+          value: debug
+        - name: GITHUB_TOKEN
+          value: "ghp_abcdef"
+        - name: KEY_PREFIX
+          value: app-
+        - name: API_KEY
+          value: 'k-123'
+        - name: DB_USER_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: db-creds
+              key: password
+"""
+
+
+def loaded(text: str) -> list:
+    """Load every document, failing the test on a syntax error."""
+    documents = load_documents(text)
+    assert [d.error for d in documents] == [None] * len(documents)
+    return [d.value for d in documents]
+
+
+def env_of(deployment: dict, container: str) -> dict:
+    spec = deployment["spec"]["template"]["spec"]
+    pods = spec["containers"] + spec["initContainers"]
+    (found,) = [c for c in pods if c["name"] == container]
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in found["env"]}
+
+
+def test_it_replaces_every_data_and_string_data_value_of_a_secret() -> None:
+    result = redact(SECRET)
+    for value in SECRET_VALUES:
+        assert value not in result.text
+    (secret,) = loaded(result.text)
+    assert secret["data"] == {"password": REDACTED, "username": REDACTED}
+    assert list(secret["stringData"]) == ["dsn", "tls.key", "note"]
+    assert set(secret["stringData"].values()) == {REDACTED}
+    assert secret["metadata"] == {"name": "db-creds"}
+
+
+def test_it_changes_nothing_but_the_secret_values() -> None:
+    expected = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db-creds   # rotated monthly
+type: Opaque
+data:
+  password: REDACTED
+  username: 'REDACTED'
+stringData:
+  dsn: "REDACTED"
+  tls.key: REDACTED
+  note: REDACTED
+"""
+    assert redact(SECRET).text == expected
+
+
+def test_it_redacts_env_values_whose_names_look_secret() -> None:
+    result = redact(DEPLOYMENT)
+    for value in ("s3cr3t-pw", "ghp_abcdef", "k-123"):
+        assert value not in result.text
+    (deployment,) = loaded(result.text)
+    assert env_of(deployment, "migrate") == {"DB_PASSWORD": REDACTED}
+    app = env_of(deployment, "app")
+    assert app["GITHUB_TOKEN"] == app["API_KEY"] == REDACTED
+    assert app["LOG_LEVEL"] == "debug"
+    assert app["KEY_PREFIX"] == "app-"
+
+
+def test_it_leaves_value_from_references_alone() -> None:
+    result = redact(DEPLOYMENT)
+    (deployment,) = loaded(result.text)
+    reference = env_of(deployment, "app")["DB_USER_PASSWORD"]
+    assert reference == {"secretKeyRef": {"name": "db-creds", "key": "password"}}
+    assert result.text.endswith(DEPLOYMENT[DEPLOYMENT.index("        - name: DB_USER_PASSWORD") :])
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("DB_PASSWORD", True),
+        ("MYSQL_ROOT_PASS", True),
+        ("dbPassword", True),
+        ("GITHUB_TOKEN", True),
+        ("CLIENT_SECRET", True),
+        ("API_KEY", True),
+        ("apiKey", True),
+        ("AWS_ACCESS_KEY_ID", True),
+        ("SSH_PRIVATE_KEY", True),
+        ("AWS_CREDENTIALS", True),
+        ("BASIC_AUTH", True),
+        ("LOG_LEVEL", False),
+        ("KEY_PREFIX", False),
+        ("KEYCLOAK_URL", False),
+        ("AUTH_URL", False),
+        ("PASSENGER_COUNT", False),
+        ("TLS_CERT", False),
+        ("DB_PASSWORD_FILE", False),
+    ],
+)
+def test_it_tells_secret_env_names_from_harmless_ones(name: str, secret: bool) -> None:
+    assert bool(SECRET_NAME.search(name)) is secret
+    text = f"kind: Pod\napiVersion: v1\nspec:\n  containers:\n  - env:\n    - name: {name}\n"
+    result = redact(text + "      value: xyzzy\n")
+    assert ("xyzzy" not in result.text) is secret
+
+
+def test_it_keeps_comments_and_other_documents_byte_for_byte() -> None:
+    config = "# the app's settings\napiVersion: v1\nkind: ConfigMap\ndata:\n  password: shown\n"
+    text = f"{config}---\n{SECRET}--- # the workload\n{DEPLOYMENT}"
+    result = redact(text)
+    first, second, third = result.text.split("---")
+    assert first == config  # a ConfigMap is not a Secret
+    assert second == "\n" + redact(SECRET).text
+    assert third == " # the workload\n" + redact(DEPLOYMENT).text
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["|", "|-", "|+", ">", ">-", "|2", "|4-", ">+2"],
+)
+def test_it_removes_every_line_of_a_block_scalar_secret(header: str) -> None:
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\nstringData:\n"
+        f"  tls.key: {header}  # PEM\n"
+        "      -----BEGIN PRIVATE KEY-----\n"
+        "      MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+        "\n"
+        "      -----END PRIVATE KEY-----\n"
+        "  tls.crt: Y2VydA==\n"
+        "type: kubernetes.io/tls\n"
+    )
+    result = redact(text)
+    assert "PRIVATE KEY" not in result.text
+    assert "MIIEvQ" not in result.text
+    assert "  tls.key: REDACTED  # PEM\n  tls.crt: REDACTED\ntype: kubernetes.io/tls\n" in (
+        result.text
+    )
+    (secret,) = loaded(result.text)
+    assert secret["type"] == "kubernetes.io/tls"
+
+
+@pytest.mark.parametrize(
+    ("written", "replaced"),
+    [
+        ("plain-value", "REDACTED"),
+        ("'single ''quoted'''", "'REDACTED'"),
+        ('"double \\" quoted"', '"REDACTED"'),
+        ('"double quoted\n    over two lines"', '"REDACTED"'),
+        ("plain over\n    two lines", "REDACTED"),
+        ("!!binary aGk=", "REDACTED"),
+        ("abc#not-a-comment", "REDACTED"),
+        ("value  # a comment", "REDACTED  # a comment"),
+        ("\n    on-the-next-line", "\n    REDACTED"),
+    ],
+    ids=[
+        "plain",
+        "single",
+        "double",
+        "double-2-lines",
+        "plain-2-lines",
+        "tag",
+        "hash",
+        "comment",
+        "next-line",
+    ],
+)
+def test_it_redacts_a_value_in_any_scalar_style(written: str, replaced: str) -> None:
+    text = f"apiVersion: v1\nkind: Secret\ndata:\n  pw: {written}\n  after: x\n"
+    result = redact(text)
+    assert (
+        result.text == f"apiVersion: v1\nkind: Secret\ndata:\n  pw: {replaced}\n  after: REDACTED\n"
+    )
+
+
+def test_it_redacts_inside_flow_style_env_and_data() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - name: app\n"
+        "    env: [{name: DB_PASSWORD, value: hunter2}, {name: LOG_LEVEL, value: info}]\n"
+        "---\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+        'data: {password: aGk=, "user": "Ym9i"}  # flow\n'
+    )
+    result = redact(text)
+    assert "env: [{name: DB_PASSWORD, value: REDACTED}, {name: LOG_LEVEL, value: info}]" in (
+        result.text
+    )
+    assert 'data: {password: REDACTED, "user": "REDACTED"}  # flow\n' in result.text
+    _, secret = loaded(result.text)
+    assert secret["data"] == {"password": REDACTED, "user": REDACTED}
+
+
+def test_it_keeps_a_json_manifest_valid_json() -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "s"},
+                "data": {"password": "aGk=", "pin": 1234},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "env": [{"name": "TOKEN", "value": "t0k"}]}]},
+            },
+        ],
+    }
+    text = json.dumps(manifest, indent=4)
+    result = redact(text)
+    secret, pod = json.loads(result.text)["items"]
+    assert secret["data"] == {"password": REDACTED, "pin": REDACTED}
+    assert pod["spec"]["containers"][0]["env"] == [{"name": "TOKEN", "value": REDACTED}]
+    assert [r.path for r in result.redactions] == [
+        "Secret/s data.password",
+        "Secret/s data.pin",
+        "Pod/p spec.containers[0].env[TOKEN].value",
+    ]
+
+
+def test_it_keeps_crlf_line_endings() -> None:
+    text = SECRET.replace("\n", "\r\n")
+    result = redact(text)
+    assert result.text == redact(SECRET).text.replace("\n", "\r\n")
+    assert "\n" not in result.text.replace("\r\n", "")
+
+
+def test_it_keeps_a_byte_order_mark() -> None:
+    result = redact("\ufeff" + SECRET)
+    assert result.text == "\ufeff" + redact(SECRET).text
+
+
+def test_it_redacts_the_corpus_secret_and_keeps_the_workloads() -> None:
+    path = CORPUS / "argoproj__argo-workflows__test__e2e__azure__deploy-azurite.yaml"
+    text = path.read_text()
+    result = redact(text)
+    key = "RWJ5OHZkTTAyeE5PY3FGbHFVd0pQTGxtRXRsQ0RYSjFPVXpGVDUwdVNSWjZJRnN1RnEyVVZFckN6NEk2dHEv"
+    assert key in text
+    assert key not in result.text
+    assert result.redactions == (
+        Redaction(1, 9, "Secret/azurite-credentials data.account-access-key", "Secret data"),
+    )
+    before, after = analyze_text(text), analyze_text(result.text)
+    assert after.errors == ()
+    names = [(w.workload.kind, w.workload.name) for w in after.workloads]
+    assert names == [(w.workload.kind, w.workload.name) for w in before.workloads]
+    assert names == [("Deployment", "azurite")]
+
+
+def test_it_removes_an_unparseable_document_that_holds_a_secret() -> None:
+    broken = "apiVersion: v1\nkind: Secret\ndata:\n  password: [aGk=\n"
+    text = f"kind: ConfigMap\napiVersion: v1\n---\n{broken}---\nkind: Service\napiVersion: v1\n"
+    result = redact(text)
+    assert "aGk=" not in result.text
+    assert result.text == (
+        "kind: ConfigMap\napiVersion: v1\n---\n"
+        "# document 2 removed: it does not parse and may hold secrets\n"
+        "---\nkind: Service\napiVersion: v1\n"
+    )
+    assert [(r.document, r.line, r.path) for r in result.redactions] == [(2, 4, "document 2")]
+    assert [d.number for d in load_documents(result.text)] == [1, 3]
+
+
+def test_it_removes_an_unparseable_document_with_a_secret_looking_env_var() -> None:
+    text = "kind: Pod\nspec:\n  containers:\n  - env:\n    - name: DB_PASSWORD\n      value: [x\n"
+    result = redact(text)
+    assert result.text == "--- # document 1 removed: it does not parse and may hold secrets\n"
+    assert result.redactions == (
+        Redaction(
+            1,
+            1,
+            "document 1",
+            "does not parse and has an env var whose name looks secret (PASSWORD); "
+            "document removed",
+        ),
+    )
+
+
+def test_it_keeps_an_unparseable_document_without_secrets() -> None:
+    text = "kind: ConfigMap\ndata:\n  a: [1\n---\nkind: Pod\n"
+    result = redact(text)
+    assert result.text == text
+    assert result.redactions == ()
+
+
+def test_it_removes_a_document_whose_secret_it_cannot_place() -> None:
+    duplicated = "apiVersion: v1\nkind: Secret\ndata:\n  password: Zmlyc3Q=\n  password: c2Vjb25k\n"
+    text = f"{duplicated}---\n{SECRET}"
+    result = redact(text)
+    assert "Zmlyc3Q=" not in result.text  # the first of two equal keys is not in the tree
+    assert result.text.startswith(
+        "--- # document 1 removed: it holds secrets that could not be redacted in place\n---\n"
+    )
+    assert result.text.endswith(redact(SECRET).text)
+    assert [d.number for d in load_documents(result.text)] == [2]
+    assert result.redactions[0] == Redaction(
+        1,
+        1,
+        "document 1",
+        "holds secrets that could not be redacted in place; document removed",
+    )
+
+
+def test_it_redacts_an_anchored_value_and_its_aliases() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - env:\n"
+        "    - {name: DB_PASSWORD, value: &pw hunter2}\n"
+        "  - env:\n"
+        "    - {name: DB_PASSWORD, value: *pw}\n"
+    )
+    result = redact(text)
+    assert "hunter2" not in result.text
+    assert "value: &pw REDACTED" in result.text
+    (pod,) = loaded(result.text)
+    assert [c["env"][0]["value"] for c in pod["spec"]["containers"]] == [REDACTED, REDACTED]
+
+
+def test_it_redacts_a_secret_even_without_api_version_or_metadata() -> None:
+    result = redact("kind: Secret\nstringData:\n  password: hunter2\n")
+    assert result.text == "kind: Secret\nstringData:\n  password: REDACTED\n"
+    assert result.redactions == (
+        Redaction(1, 3, "Secret stringData.password", "Secret stringData"),
+    )
+
+
+def test_it_redacts_secrets_inside_a_list() -> None:
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: a\n  data:\n    k: djE=\n"
+        "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: b\n  stringData:\n    k: v2\n"
+    )
+    result = redact(text)
+    assert [(r.line, r.path, r.reason) for r in result.redactions] == [
+        (9, "Secret/a data.k", "Secret data"),
+        (15, "Secret/b stringData.k", "Secret stringData"),
+    ]
+    assert "djE=" not in result.text
+    assert "v2" not in result.text
+
+
+def test_it_reports_document_numbers_and_lines_of_the_redacted_text() -> None:
+    text = f"{SECRET}---\n{DEPLOYMENT}"
+    result = redact(text)
+    lines = result.text.splitlines()
+    assert [(r.document, r.line) for r in result.redactions] == [
+        (1, 7),
+        (1, 8),
+        (1, 10),
+        (1, 11),
+        (1, 12),
+        (2, 25),
+        (2, 33),
+        (2, 37),
+    ]
+    for redaction in result.redactions:
+        assert REDACTED in lines[redaction.line - 1]
+    assert lines[10] == "  tls.key: REDACTED"  # the PEM's three lines are gone
+    assert lines[24].strip() == "value: REDACTED"
+    assert result.redactions[5].path == (
+        "Deployment/web spec.template.spec.initContainers[0].env[DB_PASSWORD].value"
+    )
+    assert result.redactions[5].reason == "env var name looks secret (PASSWORD)"
+
+
+def test_it_is_idempotent() -> None:
+    text = f"{SECRET}---\n{DEPLOYMENT}---\nkind: Secret\ndata: {{a: [1\n"
+    once = redact(text)
+    twice = redact(once.text)
+    assert once.redactions
+    assert twice.text == once.text
+    assert twice.redactions == ()
+
+
+def test_it_changes_nothing_without_secrets() -> None:
+    text = "# nothing to hide\napiVersion: v1\nkind: ConfigMap\ndata:\n  token: public\n"
+    assert redact(text) == Redacted(text, ())

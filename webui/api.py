@@ -1,0 +1,736 @@
+"""The JSON API, mounted at ``/api/v1/`` (README "JSON API").
+
+``POST /analyze`` is open to anyone and returns the document ``manage.py analyze --format json``
+prints. Everything under ``/reviews`` needs a user: an API token (``Authorization: Bearer ...``)
+or the browser's Django session (CSRF enforced on unsafe methods). Permissions are the web's:
+anyone logged in reads and comments; only the author or staff edit, delete or change status;
+only a comment's author or staff delete it. The logic lives in :mod:`webui.services`.
+
+Every 4xx body is ``{"detail": ...}``: a message, or (422) ninja's list of
+``{"loc", "msg", "type"}`` entries, the same shape for our own checks as for schema validation.
+"""
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import pydantic
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from ninja.security.session import SessionAuth
+
+from advisor.cli import exit_code
+from advisor.core.errors import InputError
+from advisor.core.lifecycle import assumptions_from_mapping
+from advisor.core.report import to_dict
+from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
+from webui import services
+from webui.models import ApiToken, Comment, Review
+
+PAGE_SIZE = 20
+DEFAULT_VERSION = format_version(NEWEST)
+# Raw manifest bodies; anything else but application/json is refused with 415.
+TEXT_TYPES = frozenset(
+    {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"}
+)
+EXIT_CODE_HEADER = "X-Advisor-Exit-Code"
+
+
+# --- authentication ------------------------------------------------------------------------
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer <token>``: an :class:`ApiToken` (only its SHA-256 is stored)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        token = token.strip()
+        if not token:
+            return None
+        row = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash(token)).first()
+        if row is None or not row.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used=timezone.now())
+        return row.user
+
+
+class LoggedInSession(SessionAuth):
+    """The Django session, with ninja's CSRF check on unsafe methods (``csrf=True``).
+
+    Consulted only when the session carries a logged-in user: an anonymous request then gets
+    401 rather than a CSRF 403, and a token request never meets a CSRF check.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+api = NinjaAPI(
+    title="Pod Pattern Advisor API",
+    version="1",
+    description=(
+        "Analyse Kubernetes manifests (anonymous) and keep design reviews (token or session). "
+        "The analysis document is the one `manage.py analyze --format json` prints."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    auth=[BearerToken(), LoggedInSession(csrf=True)],
+)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": "Authentication required: send 'Authorization: Bearer <token>' or log in."},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _too_large(request)
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    limit = settings.ADVISOR_MAX_INPUT_BYTES
+    return api.create_response(
+        request, {"detail": f"The manifest is larger than the limit of {limit} bytes."}, status=413
+    )
+
+
+def invalid(where: tuple[str, ...], message: str) -> ValidationError:
+    """A 422 in ninja's own shape, for checks the schemas cannot express."""
+    return ValidationError([{"loc": list(where), "msg": message, "type": "value_error"}])
+
+
+def _pydantic_422(exc: pydantic.ValidationError, prefix: str) -> ValidationError:
+    return ValidationError(
+        [
+            {"loc": [prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False)
+        ]
+    )
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+
+class Detail(Schema):
+    detail: str
+
+
+def _version(value: str) -> str:
+    """'1.31', 'v1.31.2' -> '1.31'; an unsupported version is a validation error."""
+    return format_version(parse_version(value))
+
+
+Version = Annotated[
+    str,
+    pydantic.AfterValidator(_version),
+    Field(
+        description=f"target Kubernetes version, {format_version(OLDEST)} to {DEFAULT_VERSION}",
+        examples=["1.31"],
+    ),
+]
+Title = Annotated[
+    str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+TagName = Annotated[
+    str,
+    pydantic.StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=50,
+        pattern=r"^[A-Za-z0-9_-]+$",
+    ),
+]
+ReviewStatus = Literal["draft", "in-review", "approved", "rejected"]
+ReviewKind = Literal["manifest", "questionnaire"]
+FailOn = Literal["error", "warning", "never"]
+
+
+class AnalyzeIn(Schema):
+    """The JSON form of ``POST /analyze`` (a raw YAML body takes the options as query params)."""
+
+    manifest: str = Field(description="YAML or JSON manifest text, several documents allowed")
+    kubernetes_version: Version | None = None
+    api_defaults: bool | None = None
+    assumptions: dict[str, Any] | None = Field(
+        None, description="simulation assumptions, as `--assume` (README), e.g. init_run_seconds"
+    )
+
+
+class ReviewCreate(Schema):
+    title: Title
+    description: str = ""
+    kind: ReviewKind = "manifest"
+    manifest: str = Field("", description="for kind manifest")
+    answers: dict[str, Any] | None = Field(None, description="for kind questionnaire")
+    kubernetes_version: Version = DEFAULT_VERSION
+    api_defaults: bool = True
+    tags: list[TagName] = []
+    status: ReviewStatus = "draft"
+    redact_secrets: bool = Field(
+        True, description="replace Secret values and credentials before anything is stored"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _input_present(self) -> "ReviewCreate":
+        if self.kind == "manifest" and not self.manifest.strip():
+            raise ValueError("a manifest review needs a manifest")
+        if self.kind == "questionnaire" and not self.answers:
+            raise ValueError("a questionnaire review needs answers")
+        return self
+
+
+class ReviewPatch(Schema):
+    """Fields to change; a new manifest, answers, version or api_defaults makes a new revision."""
+
+    version: int = Field(ge=1, description="the review's version the client last saw")
+    title: Title | None = None
+    description: str | None = None
+    status: ReviewStatus | None = None
+    tags: list[TagName] | None = None
+    manifest: str | None = None
+    answers: dict[str, Any] | None = None
+    kubernetes_version: Version | None = None
+    api_defaults: bool | None = None
+    redact_secrets: bool | None = None
+    note: str = Field("", max_length=200, description="what this revision changes")
+
+    @pydantic.model_validator(mode="after")
+    def _one_input(self) -> "ReviewPatch":
+        if self.manifest is not None and self.answers is not None:
+            raise ValueError("send a manifest or answers, not both")
+        if self.manifest is not None and not self.manifest.strip():
+            raise ValueError("the manifest is empty")
+        return self
+
+    def changes_input(self, review: Review) -> bool:
+        """Whether the input (and so the analysis) changes: then a new revision is made."""
+        turns_redaction_on = self.redact_secrets is True and not review.redact_secrets
+        return turns_redaction_on or any(
+            v is not None
+            for v in (self.manifest, self.answers, self.kubernetes_version, self.api_defaults)
+        )
+
+
+class RevisionOut(Schema):
+    number: int
+    created: datetime
+    author: str | None
+    note: str
+    analyzer_version: str
+    kubernetes_version: str
+    rule_ids: list[str]
+
+
+class ReviewSummary(Schema):
+    slug: str
+    url: str | None = Field(description="the review's page in the web UI")
+    title: str
+    kind: ReviewKind
+    status: ReviewStatus
+    pattern: str
+    rule_ids: list[str]
+    tags: list[str]
+    author: str
+    kubernetes_version: str
+    api_defaults: bool
+    analyzer_version: str
+    version: int
+    created: datetime
+    updated: datetime
+
+
+class ReviewOut(ReviewSummary):
+    description: str
+    manifest: str
+    answers: dict[str, Any]
+    redact_secrets: bool
+    redactions: list[dict[str, Any]]
+    snapshot: dict[str, Any] = Field(description="the latest revision's analysis document")
+    revisions: list[RevisionOut]
+
+
+class ReviewPage(Schema):
+    count: int
+    page: int
+    pages: int
+    page_size: int
+    items: list[ReviewSummary]
+
+
+class Conflict(Schema):
+    detail: str
+    current: ReviewOut
+
+
+class CommentIn(Schema):
+    body: Annotated[
+        str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+    ]
+
+
+class CommentOut(Schema):
+    id: int
+    author: str
+    body: str
+    created: datetime
+
+
+# --- analysis ------------------------------------------------------------------------------
+
+_ANALYZE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": AnalyzeIn.model_json_schema()},
+            **{t: {"schema": {"type": "string"}} for t in sorted(TEXT_TYPES)},
+        },
+    },
+    "responses": {
+        200: {
+            "headers": {
+                EXIT_CODE_HEADER: {
+                    "description": "what `manage.py analyze --fail-on FAIL_ON` would exit with: "
+                    "0 clean, 1 a finding at or above fail_on, 2 an unreadable document",
+                    "schema": {"type": "integer", "enum": [0, 1, 2]},
+                }
+            }
+        }
+    },
+}
+
+
+@api.post(
+    "/analyze",
+    auth=None,  # anonymous allowed: it stores nothing
+    response={200: dict[str, Any], 413: Detail, 415: Detail},
+    tags=["analysis"],
+    summary="Analyse a manifest",
+    openapi_extra=_ANALYZE_BODY,
+)
+@csrf_exempt  # changes nothing; anonymous and token clients have no CSRF token to send
+def analyze(
+    request: HttpRequest,
+    response: HttpResponse,
+    kubernetes_version: Annotated[
+        str | None,
+        Query(description=f"target version (default {DEFAULT_VERSION}); a JSON body's wins"),
+    ] = None,
+    api_defaults: Annotated[
+        bool | None, Query(description="apply the API server's defaulting (default true)")
+    ] = None,
+    fail_on: Annotated[FailOn, Query(description="which findings make the exit code 1")] = "error",
+) -> dict[str, Any]:
+    """Analyse a manifest: the body is YAML/JSON text, or JSON ``{"manifest": ...}``.
+
+    Returns the CLI's `--format json` document (file name "manifest"), with the exit code
+    `manage.py analyze --fail-on FAIL_ON` would give in `X-Advisor-Exit-Code` (2 when a
+    document could not be read: it is listed under `errors`, the rest is still analysed).
+    """
+    limit = settings.ADVISOR_MAX_INPUT_BYTES
+    content_type = (request.content_type or "").lower()
+    assumptions = None
+    where = "query"
+    if content_type == "application/json":
+        payload = _analyze_json(request.body)
+        data: str | bytes = payload.manifest
+        if len(payload.manifest.encode()) > limit:
+            return _too_large(request)  # type: ignore[return-value]
+        if payload.kubernetes_version is not None:
+            kubernetes_version, where = payload.kubernetes_version, "body"
+        if payload.api_defaults is not None:
+            api_defaults = payload.api_defaults
+        if payload.assumptions is not None:
+            try:
+                assumptions = assumptions_from_mapping(payload.assumptions)
+            except ValueError as exc:
+                raise invalid(("body", "assumptions"), str(exc)) from None
+    elif content_type in TEXT_TYPES:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit or len(request.body) > limit:
+            return _too_large(request)  # type: ignore[return-value]
+        data = request.body  # bytes: decoded (BOM, UTF-16) exactly as the CLI decodes a file
+    elif not request.body:
+        raise invalid(("body",), "no manifest: send YAML with Content-Type application/yaml")
+    else:
+        raise HttpError(
+            415,
+            "Send the manifest as application/yaml (or text/plain), "
+            'or as application/json {"manifest": "..."}.',
+        )
+    if not data.strip():
+        raise invalid(("body",), "no manifest: the body is empty")
+    try:
+        version = _version(kubernetes_version or DEFAULT_VERSION)
+    except ValueError as exc:
+        raise invalid((where, "kubernetes_version"), str(exc)) from None
+    report = services.analyse(
+        data,  # type: ignore[arg-type]  # the core reads bytes as it reads a file
+        kubernetes_version=version,
+        api_defaults=True if api_defaults is None else api_defaults,
+        assumptions=assumptions,
+    )
+    response[EXIT_CODE_HEADER] = str(exit_code(report, fail_on))
+    return to_dict(report)
+
+
+def _analyze_json(body: bytes) -> AnalyzeIn:
+    if not body.strip():
+        raise invalid(("body",), 'no manifest: send {"manifest": "..."}')
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid(("body",), f"invalid JSON: {exc}") from None
+    try:
+        return AnalyzeIn.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise _pydantic_422(exc, "body") from None
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+def get_review(slug: str) -> Review:
+    """The review, or 404 (the same answer whether it never existed or was deleted)."""
+    review = Review.objects.select_related("author").filter(slug=slug).first()
+    if review is None:
+        raise HttpError(404, "No review with this id.")
+    return review
+
+
+def require_editor(review: Review, user: Any) -> None:
+    """Only the author or staff edit, delete or change a review's status."""
+    if not review.can_edit(user):
+        raise HttpError(403, "Only the review's author or staff can change or delete it.")
+
+
+def require_comment_owner(comment: Comment, user: Any) -> None:
+    """Only the comment's author or staff delete it."""
+    if not (user.is_staff or comment.author_id == user.pk):
+        raise HttpError(403, "Only the comment's author or staff can delete it.")
+
+
+# --- reviews -------------------------------------------------------------------------------
+
+
+def _url(review: Review) -> str | None:
+    try:
+        return review.get_absolute_url()
+    except NoReverseMatch:  # the web UI's review pages are not mounted
+        return None
+
+
+def _summary(review: Review) -> dict[str, Any]:
+    return {
+        "slug": review.slug,
+        "url": _url(review),
+        "title": review.title,
+        "kind": review.kind,
+        "status": review.status,
+        "pattern": review.pattern,
+        "rule_ids": list(review.rule_ids),
+        "tags": [t.name for t in review.tags.all()],
+        "author": review.author.get_username(),
+        "kubernetes_version": review.kubernetes_version,
+        "api_defaults": review.api_defaults,
+        "analyzer_version": review.analyzer_version,
+        "version": review.version,
+        "created": review.created,
+        "updated": review.updated,
+    }
+
+
+def _detail(review: Review) -> dict[str, Any]:
+    revisions = review.revisions.select_related("author").order_by("number")
+    return {
+        **_summary(review),
+        "description": review.description,
+        "manifest": review.manifest,
+        "answers": review.answers,
+        "redact_secrets": review.redact_secrets,
+        "redactions": review.redactions,
+        "snapshot": review.snapshot,
+        "revisions": [
+            {
+                "number": r.number,
+                "created": r.created,
+                "author": r.author.get_username() if r.author else None,
+                "note": r.note,
+                "analyzer_version": r.analyzer_version,
+                "kubernetes_version": r.kubernetes_version,
+                "rule_ids": list(r.rule_ids),
+            }
+            for r in revisions
+        ],
+    }
+
+
+def _fresh(review: Review) -> dict[str, Any]:
+    return _detail(get_review(review.slug))
+
+
+def _prepare(**kwargs: Any) -> services.Prepared:
+    """Redact and analyse; unusable input (questionnaire answers) is a 422."""
+    manifest = kwargs.get("manifest") or ""
+    if len(manifest.encode()) > settings.ADVISOR_MAX_INPUT_BYTES:
+        raise HttpError(413, "The manifest is larger than the limit.")
+    try:
+        return services.prepare(**kwargs)
+    except (ValueError, InputError) as exc:
+        field = "answers" if kwargs.get("kind") == Review.Kind.QUESTIONNAIRE else "manifest"
+        raise invalid(("body", "payload", field), str(exc)) from None
+
+
+@api.get("/reviews", response=ReviewPage, tags=["reviews"], summary="List reviews")
+def list_reviews(
+    request: HttpRequest,
+    page: Annotated[int, Field(ge=1)] = 1,
+    q: str | None = None,
+    status: str | None = None,
+    pattern: str | None = None,
+    rule: str | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+    kubernetes_version: str | None = None,
+) -> dict[str, Any]:
+    """Newest first, 20 a page; `q` searches titles and descriptions, the others match exactly
+    (`author` is a username, `rule` a rule id the latest revision raised)."""
+    reviews: QuerySet[Review] = Review.objects.select_related("author").prefetch_related("tags")
+    if q:
+        reviews = reviews.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if status:
+        reviews = reviews.filter(status=status)
+    if pattern:
+        reviews = reviews.filter(pattern=pattern)
+    if rule:
+        reviews = reviews.filter(raised__rule_id=rule)
+    if tag:
+        reviews = reviews.filter(tags__name=tag.strip().lower())
+    if author:
+        reviews = reviews.filter(author__username=author)
+    if kubernetes_version:
+        reviews = reviews.filter(kubernetes_version=kubernetes_version)
+    paginator = Paginator(reviews.distinct().order_by("-updated", "-pk"), PAGE_SIZE)
+    items = paginator.page(page).object_list if page <= paginator.num_pages else []
+    return {
+        "count": paginator.count,
+        "page": page,
+        "pages": paginator.num_pages,
+        "page_size": PAGE_SIZE,
+        "items": [_summary(r) for r in items],
+    }
+
+
+@api.post(
+    "/reviews",
+    response={201: ReviewOut, 413: Detail},
+    tags=["reviews"],
+    summary="Create a review",
+)
+def create_review(request: HttpRequest, payload: ReviewCreate) -> Status:
+    """Analyse and store a review; with `redact_secrets` (the default) Secret values and
+    credentials are replaced before anything is stored, and listed in `redactions`."""
+    prepared = _prepare(
+        kind=payload.kind,
+        manifest=payload.manifest,
+        answers=payload.answers,
+        kubernetes_version=payload.kubernetes_version,
+        api_defaults=payload.api_defaults,
+        redact_secrets=payload.redact_secrets,
+    )
+    review = services.create_review(
+        author=request.auth,  # type: ignore[attr-defined]
+        title=payload.title,
+        description=payload.description,
+        prepared=prepared,
+        tags=payload.tags,
+        status=payload.status,
+        redact_secrets=payload.redact_secrets,
+    )
+    return Status(201, _fresh(review))
+
+
+@api.get(
+    "/reviews/{slug}",
+    response={200: ReviewOut, 404: Detail},
+    tags=["reviews"],
+    summary="Read a review",
+)
+def read_review(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """A review with its latest analysis and the list of its revisions."""
+    return _detail(get_review(slug))
+
+
+@api.patch(
+    "/reviews/{slug}",
+    response={200: ReviewOut, 403: Detail, 404: Detail, 409: Conflict, 413: Detail},
+    tags=["reviews"],
+    summary="Change a review",
+)
+def patch_review(request: HttpRequest, slug: str, payload: ReviewPatch) -> Any:
+    """Author or staff only. `version` must be the review's current version, else 409 with the
+    current review; each successful change increases it."""
+    review = get_review(slug)
+    user = request.auth  # type: ignore[attr-defined]
+    require_editor(review, user)
+    try:
+        with transaction.atomic():
+            review = _apply_patch(review, payload, user)
+    except services.EditConflict as exc:
+        current = _fresh(exc.current)
+        return Status(
+            409,
+            {
+                "detail": f"The review changed since version {payload.version}; "
+                f"it is now at version {current['version']}.",
+                "current": current,
+            },
+        )
+    return _fresh(review)
+
+
+def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
+    if not payload.changes_input(review):
+        meta = {
+            k: v
+            for k, v in (
+                ("title", payload.title),
+                ("description", payload.description),
+                ("status", payload.status),
+                ("redact_secrets", payload.redact_secrets),
+            )
+            if v is not None
+        }
+        review = services.update_fields(review, expected_version=payload.version, **meta)
+        if payload.tags is not None:
+            services._set_tags(review, payload.tags)
+        return review
+    kind = review.kind
+    if payload.manifest is not None:
+        kind = Review.Kind.MANIFEST
+    elif payload.answers is not None:
+        kind = Review.Kind.QUESTIONNAIRE
+    version = payload.kubernetes_version or review.kubernetes_version
+    answers = dict(review.answers if payload.answers is None else payload.answers)
+    if kind == Review.Kind.QUESTIONNAIRE:
+        # The version is one of the questionnaire's answers; one given on its own wins.
+        if payload.kubernetes_version:
+            answers["kubernetes_version"] = payload.kubernetes_version
+        answers.setdefault("kubernetes_version", version)
+    redact_secrets = (
+        review.redact_secrets if payload.redact_secrets is None else payload.redact_secrets
+    )
+    # New text is redacted when asked; the stored text only if it never was.
+    redact_now = redact_secrets and (payload.manifest is not None or not review.redact_secrets)
+    prepared = _prepare(
+        kind=kind,
+        manifest=review.manifest if payload.manifest is None else payload.manifest,
+        answers=answers,
+        kubernetes_version=version,
+        api_defaults=review.api_defaults if payload.api_defaults is None else payload.api_defaults,
+        redact_secrets=redact_now,
+    )
+    if kind == Review.Kind.MANIFEST and payload.manifest is None and not redact_now:
+        # The stored text is the one redacted when it was saved: keep what was replaced.
+        prepared = replace(prepared, redactions=list(review.redactions))
+    review = services.revise(
+        review,
+        author=user,
+        expected_version=payload.version,
+        prepared=prepared,
+        title=payload.title,
+        description=payload.description,
+        tags=payload.tags,
+        redact_secrets=payload.redact_secrets,
+        note=payload.note,
+    )
+    if payload.status is not None:
+        review = services.update_fields(
+            review, expected_version=review.version, status=payload.status
+        )
+    return review
+
+
+@api.delete(
+    "/reviews/{slug}",
+    response={204: None, 403: Detail, 404: Detail},
+    tags=["reviews"],
+    summary="Delete a review",
+)
+def delete_review(request: HttpRequest, slug: str) -> Status:
+    """Author or staff only; deletes the revisions and comments too."""
+    review = get_review(slug)
+    require_editor(review, request.auth)  # type: ignore[attr-defined]
+    review.delete()
+    return Status(204, None)
+
+
+# --- comments ------------------------------------------------------------------------------
+
+
+def _comment(c: Comment) -> dict[str, Any]:
+    return {"id": c.pk, "author": c.author.get_username(), "body": c.body, "created": c.created}
+
+
+@api.get(
+    "/reviews/{slug}/comments",
+    response={200: list[CommentOut], 404: Detail},
+    tags=["comments"],
+    summary="List a review's comments",
+)
+def list_comments(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Oldest first."""
+    review = get_review(slug)
+    return [_comment(c) for c in review.comments.select_related("author").order_by("created")]
+
+
+@api.post(
+    "/reviews/{slug}/comments",
+    response={201: CommentOut, 404: Detail},
+    tags=["comments"],
+    summary="Comment on a review",
+)
+def add_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Status:
+    """Any logged-in user comments; plain text, rendered escaped in the web UI."""
+    review = get_review(slug)
+    comment = Comment.objects.create(
+        review=review,
+        author=request.auth,  # type: ignore[attr-defined]
+        body=payload.body,
+    )
+    return Status(201, _comment(comment))
+
+
+@api.delete(
+    "/reviews/{slug}/comments/{comment_id}",
+    response={204: None, 403: Detail, 404: Detail},
+    tags=["comments"],
+    summary="Delete a comment",
+)
+def delete_comment(request: HttpRequest, slug: str, comment_id: int) -> Status:
+    """The comment's author or staff only."""
+    review = get_review(slug)
+    comment = Comment.objects.filter(review=review, pk=comment_id).first()
+    if comment is None:
+        raise HttpError(404, "No comment with this id on this review.")
+    require_comment_owner(comment, request.auth)  # type: ignore[attr-defined]
+    comment.delete()
+    return Status(204, None)

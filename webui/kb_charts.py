@@ -1,0 +1,255 @@
+"""Plotly figure dicts for the knowledge base's statistics page.
+
+Pure functions from counts (computed by the view with the ORM) to plain dicts, in the style of
+:mod:`webui.charts`: ``static/js/charts.js`` draws them. Tag names, titles and anything else a
+user typed go through :func:`webui.charts.escape`, because plotly renders HTML in labels.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from webui.charts import CONTAINER_PALETTE, FONT_COLOUR, GRID_COLOUR, TRANSPARENT, escape
+
+Figure = dict[str, Any]
+
+TOP_FINDINGS = 15
+NO_PATTERN = "no pattern"
+NO_TAG = "(no tag)"
+STATUS_COLOURS = {
+    # Okabe-Ito, fixed per status so the legend reads the same on every page.
+    "draft": "#999999",
+    "in-review": "#E69F00",
+    "approved": "#009E73",
+    "rejected": "#D55E00",
+}
+
+
+def month_key(value: date | datetime | str) -> str:
+    """'2025-03' for a date, a datetime (TruncMonth's result) or an ISO string."""
+    if isinstance(value, str):
+        return value[:7]
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    """Every 'YYYY-MM' from ``first`` to ``last`` inclusive, so empty months stay on the axis."""
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    months = []
+    while (year, month) <= end:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def patterns_over_time(
+    rows: Iterable[tuple[date | datetime | str, str, int]],
+    *,
+    titles: Mapping[str, str] | None = None,
+) -> Figure:
+    """Reviews created per month, stacked by the pattern they chose.
+
+    ``rows`` are ``(month, pattern id, count)``; ``titles`` maps pattern ids to display names.
+    """
+    titles = titles or {}
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for month, pattern, n in rows:
+        counts[pattern or ""][month_key(month)] += int(n)
+    months = sorted({m for per in counts.values() for m in per})
+    months = _months_between(months[0], months[-1]) if months else []
+    order = sorted(counts, key=lambda p: (-sum(counts[p].values()), p == "", p))
+    data = []
+    for i, pattern in enumerate(order):
+        name = escape(titles.get(pattern, pattern) if pattern else NO_PATTERN)
+        y = [counts[pattern].get(m, 0) for m in months]
+        data.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": months,
+                "y": y,
+                "customdata": [[name] for _ in months],
+                "marker": {"color": CONTAINER_PALETTE[i % len(CONTAINER_PALETTE)]},
+                "hovertemplate": "%{x}: %{y} review(s)<br>%{customdata[0]}<extra></extra>",
+            }
+        )
+    layout = _layout("Patterns chosen over time (reviews created per month)", 380)
+    layout |= {
+        "barmode": "stack",
+        "showlegend": True,  # also for a single pattern: the legend names it
+        "xaxis": _axis(title="month created", type="category"),
+        "yaxis": _axis(title="reviews", rangemode="tozero", tickformat="d"),
+    }
+    if not data:
+        layout["annotations"] = [_note("No reviews yet")]
+    return {"data": data, "layout": layout}
+
+
+def top_findings(
+    counts: Iterable[tuple[str, int]],
+    *,
+    titles: Mapping[str, str] | None = None,
+    limit: int = TOP_FINDINGS,
+) -> Figure:
+    """The rule ids raised by the most reviews, most frequent first (``(rule id, count)``)."""
+    titles = titles or {}
+    ranked = sorted(((str(r), int(n)) for r, n in counts), key=lambda item: (-item[1], item[0]))
+    ranked = ranked[:limit]
+    rules = [escape(r) for r, _ in ranked]
+    data = []
+    if ranked:
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "reviews raising the rule",
+                "y": rules,
+                "x": [n for _, n in ranked],
+                "customdata": [
+                    [rule, escape(titles.get(r, ""))]
+                    for rule, (r, _) in zip(rules, ranked, strict=True)
+                ],
+                "marker": {"color": CONTAINER_PALETTE[0]},
+                "hovertemplate": (
+                    "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
+                    "raised in %{x} review(s)<extra></extra>"
+                ),
+            }
+        )
+    layout = _layout(f"Most frequent findings (top {limit} rules)", 160 + 26 * max(len(rules), 3))
+    layout |= {
+        "showlegend": False,
+        "xaxis": _axis(title="reviews raising it", rangemode="tozero", tickformat="d"),
+        "yaxis": _axis(
+            type="category", categoryorder="array", categoryarray=rules, autorange="reversed"
+        ),
+    }
+    if not data:
+        layout["annotations"] = [_note("No review has raised a finding yet")]
+    return {"data": data, "layout": layout}
+
+
+def by_tag(
+    rows: Iterable[tuple[str | None, str, int]],
+    *,
+    labels: Mapping[str, str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    group_title: str = "status",
+) -> Figure:
+    """Reviews per team tag, stacked by a second attribute (status or pattern).
+
+    ``rows`` are ``(tag name or None, group value, count)``; ``labels`` names the group values
+    (status labels, pattern titles) and fixes their order; ``colours`` optionally fixes colours.
+    """
+    labels = labels or {}
+    colours = colours or {}
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for tag, group, n in rows:
+        counts[group or ""][tag or NO_TAG] += int(n)
+    totals: dict[str, int] = defaultdict(int)
+    for per in counts.values():
+        for tag, n in per.items():
+            totals[tag] += n
+    tags = sorted(totals, key=lambda t: (t == NO_TAG, -totals[t], t))
+    x = [escape(t) for t in tags]
+    known = [g for g in labels if g in counts]
+    groups = known + sorted(g for g in counts if g not in labels)
+    data = []
+    for i, group in enumerate(groups):
+        name = escape(labels.get(group, group) or f"no {group_title}")
+        data.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": x,
+                "y": [counts[group].get(t, 0) for t in tags],
+                "customdata": [[name] for _ in tags],
+                "marker": {
+                    "color": colours.get(group, CONTAINER_PALETTE[i % len(CONTAINER_PALETTE)])
+                },
+                "hovertemplate": "%{x}: %{y} review(s)<br>%{customdata[0]}<extra></extra>",
+            }
+        )
+    layout = _layout(f"Reviews per team tag, by {escape(group_title)}", 380)
+    layout |= {
+        "barmode": "stack",
+        "showlegend": True,
+        "xaxis": _axis(title="tag", type="category", categoryorder="array", categoryarray=x),
+        "yaxis": _axis(title="reviews", rangemode="tozero", tickformat="d"),
+    }
+    if not data:
+        layout["annotations"] = [_note("No reviews yet")]
+    return {"data": data, "layout": layout}
+
+
+# ---------------------------------------------------------------------------------------------
+# layout, as in webui.charts
+
+
+def _layout(title: str, height: int) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "autosize": True,
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 10, "pad": 2},
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
+        "font": {"color": FONT_COLOUR, "family": "system-ui, sans-serif", "size": 12},
+        "legend": {
+            "orientation": "h",
+            "xref": "paper",
+            "x": 0,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+        },
+        "hoverlabel": {"align": "left"},
+        "hovermode": "closest",
+    }
+
+
+def _axis(*, title: str | None = None, **options: Any) -> dict[str, Any]:
+    axis: dict[str, Any] = {
+        "gridcolor": GRID_COLOUR,
+        "linecolor": GRID_COLOUR,
+        "zerolinecolor": GRID_COLOUR,
+        "automargin": True,
+        "fixedrange": False,
+    }
+    if title:
+        axis["title"] = {"text": title}
+    return axis | options
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+        "text": text,
+        "showarrow": False,
+        "font": {"size": 13},
+    }
+
+
+def table_rows(figure: Figure) -> tuple[list[str], list[tuple[str, list[Any]]]]:
+    """The figure's data as (column headings, rows) for a table beside the chart.
+
+    Labels are HTML-escaped for plotly in the figure; here they are plain text again, for a
+    template that escapes them itself.
+    """
+    traces: Sequence[dict[str, Any]] = figure.get("data", [])
+    if not traces:
+        return [], []
+    horizontal = traces[0].get("orientation") == "h"
+    keys = traces[0]["y" if horizontal else "x"]
+    values = [t["x" if horizontal else "y"] for t in traces]
+    headings = [html.unescape(t["name"]) for t in traces]
+    return headings, [(html.unescape(k), [v[i] for v in values]) for i, k in enumerate(keys)]
