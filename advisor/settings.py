@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -51,6 +52,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is false")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "webui",
 ]
 
@@ -94,14 +98,37 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-    }
-}
+
+def database_from_env() -> dict[str, object]:
+    """The default database: ``DATABASE_URL`` if set, else SQLite at ``SQLITE_PATH``.
+
+    Connections are kept ``CONN_MAX_AGE`` seconds (60 on PostgreSQL, 0 on SQLite by default) and
+    health-checked before reuse, so a restarted database server needs no app restart.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "CONN_MAX_AGE": envint("CONN_MAX_AGE", 0),
+            "CONN_HEALTH_CHECKS": True,
+        }
+    try:
+        config = dj_database_url.parse(url, conn_health_checks=True)
+    except ValueError as exc:  # an unknown scheme or a malformed URL
+        raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+    sqlite = config["ENGINE"] == "django.db.backends.sqlite3"
+    config["CONN_MAX_AGE"] = envint("CONN_MAX_AGE", 0 if sqlite else 60)
+    return dict(config)
+
+
+DATABASES = {"default": database_from_env()}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "reviews"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -141,6 +168,45 @@ SECURE_CSP = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+
+# Production security (README "Deploy"). Cookies are never readable from script and not sent on
+# cross-site subrequests; with DJANGO_DEBUG=false they travel over HTTPS only, plain-HTTP requests
+# are redirected (SECURE_SSL_REDIRECT=false to serve plain HTTP, e.g. docker compose on localhost)
+# and browsers are told to use HTTPS for a year (HSTS, sent on HTTPS responses only). Preloading
+# is on by default because `check --deploy` asks for it; it takes effect only once the domain is
+# submitted to the browsers' preload list (SECURE_HSTS_PRELOAD=false to say you never will).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` or ``X-Forwarded-Proto=https`` -> Django's (META key, value).
+
+    Set SECURE_PROXY_SSL_HEADER only behind a TLS-terminating proxy or ingress that always sets
+    (or strips) that header: Django then trusts it to say the request came in over HTTPS.
+    """
+    name, _, expected = value.partition("=")
+    name = name.strip()
+    if not name:
+        return None
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER must name a header, not {value!r}")
+    key = name.upper().replace("-", "_")
+    return (key if key.startswith("HTTP_") else f"HTTP_{key}", expected.strip() or "https")
+
+
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
+# Kubernetes probes reach the pod over plain HTTP, without the proxy's header: never redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if not DEBUG:
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
 
 # Analysis input limits (bytes of manifest text, YAML nesting depth).
 ADVISOR_MAX_INPUT_BYTES = envint("ADVISOR_MAX_INPUT_BYTES", 2 * 1024 * 1024)
