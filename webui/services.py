@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from advisor.core.redact import redact
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
@@ -18,6 +17,7 @@ from django.db.models import F, Max
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
 from advisor.core.matrix import answers_from_mapping, recommend
+from advisor.core.redact import redact
 from advisor.core.report import to_dict
 from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
 from advisor.core.versions import parse_version

@@ -8,7 +8,9 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import CORPUS
 
-LEGACY_JOB = CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+LEGACY_JOB = (
+    CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+)
 
 
 @pytest.mark.django_db(transaction=True)
