@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 
 from advisor.core import ANALYZER_VERSION
@@ -36,7 +36,11 @@ class EditConflict(Exception):
 def team_catalogue() -> Catalogue:
     """The bundled image catalogue with the team's own entries (from the admin) first."""
     bundled = load_catalogue()
-    rows = CatalogueImage.objects.filter(enabled=True)
+    try:
+        rows = list(CatalogueImage.objects.filter(enabled=True))
+    except DatabaseError:
+        # Analysis must keep working while the database is down; it only loses team entries.
+        return bundled
     team = tuple(
         CatalogueEntry(
             id=row.entry_id,

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from advisor.core.analyze import Options, Report, analyze
+from advisor.core.analyze import Report, analyze
 from advisor.core.errors import InputError
 from advisor.core.fixes import FixError, fix
 from advisor.core.intake import parse
@@ -19,8 +19,7 @@ from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.patterns import PATTERNS, starter_manifest
 from advisor.core.rules import REGISTRY
 from advisor.core.versions import parse_version
-from advisor.core.yamlload import Limits
-from webui import presenters
+from webui import presenters, services
 from webui.forms import AnalyzeForm, StarterForm
 
 
@@ -48,16 +47,13 @@ def analyze_view(request: HttpRequest) -> HttpResponse:
 
 
 def run_analysis(data: dict[str, Any]) -> Report:
-    """Analyse the form's manifest with its options."""
-    options = Options(
-        kubernetes_version=parse_version(data["kubernetes_version"]),
+    """Analyse the form's manifest with its options and the team's image catalogue."""
+    return services.analyse(
+        data["text"],
+        kubernetes_version=data["kubernetes_version"],
         api_defaults=data["api_defaults"],
         assumptions=data["assumptions"],
-        limits=Limits(
-            max_bytes=settings.ADVISOR_MAX_INPUT_BYTES, max_depth=settings.ADVISOR_MAX_DEPTH
-        ),
     )
-    return analyze([("manifest", data["text"])], options=options)
 
 
 def result_context(report: Report, text: str) -> dict[str, Any]:

@@ -246,3 +246,22 @@ def test_it_leaves_nothing_behind_when_a_save_fails_halfway(author: User, monkey
     review.refresh_from_db()
     assert review.version == 1 and review.revisions.count() == 1
     assert "classic-sidecar-blocks-job" in review.rule_ids
+
+
+def test_it_uses_the_teams_catalogue_entries_from_the_admin() -> None:
+    from webui.models import CatalogueImage
+
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - {name: app, image: registry.example/shop:1}\n"
+        "  - {name: helper, image: registry.example/acme-tunnel:2}\n"
+    )
+    data = {"manifest": text, "kubernetes_version": "1.37", "api_defaults": "on"}
+    before = Client().post(reverse("analyze"), data, **HTMX).content.decode()
+    assert "Acme tunnel" not in before
+    CatalogueImage.objects.create(
+        entry_id="acme-tunnel", title="Acme tunnel", role="ambassador", match="acme-tunnel",
+        description="our egress tunnel",
+    )
+    after = Client().post(reverse("analyze"), data, **HTMX).content.decode()
+    assert "Acme tunnel" in after and "ambassador" in after

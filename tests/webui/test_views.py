@@ -16,6 +16,7 @@ LEGACY_JOB = (
     CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
 ).read_text()
 HTMX = {"HTTP_HX_REQUEST": "true"}
+pytestmark = pytest.mark.django_db
 XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>']
 
 
