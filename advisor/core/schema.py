@@ -121,7 +121,12 @@ SUPPORTED_VERSIONS: tuple[str, ...] = tuple(_SCHEMA_DIRS)
 
 def _resolve_version(text: Any) -> str | None:
     """Return the newest supported version not newer than ``text`` ("v1.29.3" -> "1.29")."""
-    match = _VERSION.match(text) if isinstance(text, str) else None
+    return _resolve_version_text(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=64)
+def _resolve_version_text(text: str) -> str | None:
+    match = _VERSION.match(text)
     if match is None:
         return None
     wanted = (int(match[1]), int(match[2]))
