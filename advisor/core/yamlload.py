@@ -14,8 +14,10 @@ hostile input needs on top of it:
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
+import operator
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -176,6 +178,16 @@ def iter_documents(
     if too_big:
         raise InputError(f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file)
     text = text.removeprefix("\ufeff")
+    try:
+        yield from _documents(text, file, limits, shallow)
+    finally:
+        # The tag cache holds strings of this input; do not keep them after it is read.
+        _FastLoader.resolve.cache_clear()
+
+
+def _documents(
+    text: str, file: str, limits: Limits, shallow: Callable[[str], bool] | None
+) -> Iterator[Document]:
     budget = _AliasBudget(limits.max_alias_nodes)
     for number, offset, chunk, empty in numbered_chunks(text):
         if number > limits.max_documents:
@@ -250,7 +262,7 @@ def _load_one(
         fallback = _try_json(chunk)
         if fallback is not None:
             return Document(number, line, value=fallback)
-        return Document(number, line, error=_yaml_error(exc, file, number, offset))
+        return Document(number, line, error=_yaml_error(exc, file, number, offset, chunk))
     return Document(number, line, value=value)
 
 
@@ -286,13 +298,14 @@ class _FastLoader(yaml.CSafeLoader):
     through a table keyed by first character, the same rules as ``SafeLoader``'s.
     """
 
-    def descend_resolver(self, current_node: object, current_index: object) -> None:
-        return None
+    # The C composer calls these for every node; builtins answer without a Python frame.
+    descend_resolver = operator.is_  # (parent, index) -> ignored
+    ascend_resolver = tuple  # () -> ignored
 
-    def ascend_resolver(self) -> None:
-        return None
-
-    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+    @staticmethod
+    @functools.lru_cache(maxsize=65536)
+    def resolve(kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        """Resolve a node's tag as SafeLoader does; repeated keys and values hit the cache."""
         if kind is yaml.ScalarNode:
             if implicit[0]:
                 tag = _WORDS.get(value)
@@ -347,9 +360,14 @@ def _compose(chunk: str) -> yaml.Node | None:
         loader.dispose()
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str, number: int, offset: int) -> InputError:
+_BREAK = re.compile(r"\r\n?|[\n\x85\u2028\u2029]")  # what libyaml counts as a line break
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str, number: int, offset: int, chunk: str) -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 + offset if mark is not None else None
+    # At the end of a text without a final line break libyaml marks the line after the last.
+    last = len(_BREAK.findall(chunk))
+    line = min(mark.line, last) + 1 + offset if mark is not None else None
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
@@ -379,7 +397,10 @@ def _check_nesting(chunk: str, *, offset: int, max_depth: int) -> None:
     thread's stack allows (the converter then refuses anything past ``max_depth``).
     Flow nesting costs quadratic time, so it is bounded for every chunk.
     """
-    run = re.search(_COMPACT_RUN % max_depth, chunk) if len(chunk) > 2 * _SAFE_RECURSION else None
+    # A run of max_depth "- " or "? " needs that many dashes or question marks: counting them
+    # (a fast C loop) spares the regex scan, slow on a long document such as one big scalar.
+    suspect = len(chunk) > 2 * _SAFE_RECURSION and chunk.count("-") + chunk.count("?") >= max_depth
+    run = re.search(_COMPACT_RUN % max_depth, chunk) if suspect else None
     if run is not None:
         line = offset + chunk.count("\n", 0, run.start()) + 1
         raise InputError(f"nesting deeper than {max_depth} levels", line=line)
