@@ -7,6 +7,7 @@ Development defaults need no set-up: DEBUG on, SQLite in the repo root. Producti
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -78,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, judged by Content-Length before anything
+    # reads it: no middleware above reads the body (CSRF reads the form in process_view, after
+    # every middleware's request phase), and being last its 413 page knows the user and htmx.
+    "webui.limits.RequestSizeMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"
@@ -211,6 +216,68 @@ if not DEBUG:
 # Analysis input limits (bytes of manifest text, YAML nesting depth).
 ADVISOR_MAX_INPUT_BYTES = envint("ADVISOR_MAX_INPUT_BYTES", 2 * 1024 * 1024)
 ADVISOR_MAX_DEPTH = envint("ADVISOR_MAX_DEPTH", 100)
-# Django refuses bodies above this before the form sees them; leave room for the form fields.
-DATA_UPLOAD_MAX_MEMORY_SIZE = ADVISOR_MAX_INPUT_BYTES + 512 * 1024
+# Request bodies (README "Security and limits"): one larger than this, or with more form fields or
+# files, is answered 413 before any view reads it (webui.limits.RequestSizeMiddleware). The
+# default leaves room for the form fields around a manifest of ADVISOR_MAX_INPUT_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint(
+    "ADVISOR_MAX_REQUEST_BYTES", ADVISOR_MAX_INPUT_BYTES + 512 * 1024
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("ADVISOR_MAX_FORM_FIELDS", 500)
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("ADVISOR_MAX_FORM_FILES", 5)
+
+
+def envrate(name: str, default: str) -> str:
+    """Read a rate limit such as ``60/minute``, ``5/10s`` or ``off`` (``0`` too).
+
+    The grammar is :data:`webui.limits.RATE`'s; it is repeated here so that a typo stops the
+    process at start-up rather than at the first request.
+    """
+    value = os.environ.get(name, default).strip()
+    pattern = r"(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?"
+    off = value.lower() in ("", "0", "off", "none", "false", "no")
+    if not off and not re.fullmatch(pattern, value, re.IGNORECASE):
+        raise ImproperlyConfigured(
+            f"{name} must be COUNT/PERIOD (60/minute, 1000/hour, 5/10s) or off, not {value!r}"
+        )
+    return value
+
+
+# Rate limits per client address, counted in the cache below (webui.limits): analyses (the form,
+# /fix/ and POST /api/v1/analyze share one budget) and log-in attempts per address and user name.
+ADVISOR_RATE_ANALYZE = envrate("ADVISOR_RATE_ANALYZE", "60/minute")
+ADVISOR_RATE_LOGIN = envrate("ADVISOR_RATE_LOGIN", "10/minute")
+# Behind N reverse proxies that append to X-Forwarded-For (an ingress: 1), the client address is
+# the N-th entry from the right; 0 uses REMOTE_ADDR (every client behind a proxy shares one count).
+ADVISOR_TRUSTED_PROXIES = envint("ADVISOR_TRUSTED_PROXIES", 0)
+
+CACHE_BACKENDS = {
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",
+    "database": "django.core.cache.backends.db.DatabaseCache",
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
+}
+
+
+def cache_from_env() -> dict[str, dict[str, str]]:
+    """The default cache: per process in memory unless ``DJANGO_CACHE_BACKEND`` names another.
+
+    ``database`` (table ``DJANGO_CACHE_LOCATION``, default ``advisor_cache``, made by
+    ``manage.py createcachetable``), ``redis`` or ``memcached`` (``DJANGO_CACHE_LOCATION`` is the
+    server's URL or address), or a backend's dotted path. Rate limits count in this cache, so
+    several gunicorn workers share their counts only with a shared backend.
+    """
+    name = os.environ.get("DJANGO_CACHE_BACKEND", "").strip() or "locmem"
+    backend = CACHE_BACKENDS.get(name.lower(), name)
+    if "." not in backend:
+        raise ImproperlyConfigured(
+            f"DJANGO_CACHE_BACKEND must be one of {', '.join(CACHE_BACKENDS)} or a dotted path, "
+            f"not {name!r}"
+        )
+    location = os.environ.get("DJANGO_CACHE_LOCATION", "").strip()
+    if not location and backend == CACHE_BACKENDS["database"]:
+        location = "advisor_cache"
+    return {"default": {"BACKEND": backend, "LOCATION": location}}
+
+
+CACHES = cache_from_env()

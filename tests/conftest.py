@@ -29,3 +29,12 @@ def corpus() -> Path:
 def _fast_password_hashing(settings) -> None:
     """Hash test users' passwords cheaply: PBKDF2's deliberate slowness only slows tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_off_unless_marked(request, settings) -> None:
+    """The suites run hundreds of analyses from one address: rate limits are off in every test
+    but those marked ``@pytest.mark.ratelimit`` (tests/security/test_limits.py)."""
+    if request.node.get_closest_marker("ratelimit") is None:
+        settings.ADVISOR_RATE_ANALYZE = "off"
+        settings.ADVISOR_RATE_LOGIN = "off"

@@ -19,7 +19,7 @@ import pydantic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch
@@ -35,7 +35,7 @@ from advisor.core.errors import InputError
 from advisor.core.lifecycle import assumptions_from_mapping
 from advisor.core.report import to_dict
 from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
-from webui import services
+from webui import limits, services
 from webui.models import ApiToken, Comment, Review
 
 PAGE_SIZE = 20
@@ -98,6 +98,16 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(DatabaseError)
+def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """Answer 503 with Retry-After while the database is unreachable; nothing was saved."""
+    response = api.create_response(
+        request, {"detail": "the database is unavailable; retry shortly"}, status=503
+    )
+    response["Retry-After"] = "5"
     return response
 
 
@@ -322,7 +332,7 @@ _ANALYZE_BODY = {
 @api.post(
     "/analyze",
     auth=None,  # anonymous allowed: it stores nothing
-    response={200: dict[str, Any], 413: Detail, 415: Detail},
+    response={200: dict[str, Any], 413: Detail, 415: Detail, 429: Detail},
     tags=["analysis"],
     summary="Analyse a manifest",
     openapi_extra=_ANALYZE_BODY,
@@ -346,6 +356,9 @@ def analyze(
     `manage.py analyze --fail-on FAIL_ON` would give in `X-Advisor-Exit-Code` (2 when a
     document could not be read: it is listed under `errors`, the rest is still analysed).
     """
+    if (limited := limits.check_analysis(request)) is not None:
+        response = api.create_response(request, {"detail": limited.message}, status=429)
+        return limited.apply(response)  # type: ignore[return-value]
     limit = settings.ADVISOR_MAX_INPUT_BYTES
     content_type = (request.content_type or "").lower()
     assumptions = None

@@ -28,7 +28,7 @@ from advisor.core.errors import InputError
 from advisor.core.patterns import PATTERNS
 from advisor.core.rules import REGISTRY
 from advisor.core.yamlload import decode
-from webui import exchange, kb_charts
+from webui import exchange, kb_charts, limits
 from webui.forms import VERSION_CHOICES
 from webui.models import Review, ReviewRule, Tag
 
@@ -415,6 +415,17 @@ def _parse_json(text: str) -> Any:
         raise forms.ValidationError(f"This JSON cannot be read: {exc}") from None
 
 
+def _import_too_big(request: HttpRequest) -> HttpResponse:
+    """413 on the import page: the request was not read."""
+    limit = settings.ADVISOR_MAX_INPUT_BYTES
+    message = (
+        f"The request is larger than {limit // 1024:,} KiB, so it was not read; "
+        "upload the exported file instead of pasting it, or import a smaller review."
+    )
+    return _import_page(request, ImportForm(), status=413, errors=[message])
+
+
+@limits.too_large_response(_import_too_big)
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_import(request: HttpRequest) -> HttpResponse:
@@ -425,12 +436,7 @@ def review_import(request: HttpRequest) -> HttpResponse:
         form = ImportForm(request.POST, request.FILES)
         valid = form.is_valid()
     except RequestDataTooBig:
-        limit = settings.ADVISOR_MAX_INPUT_BYTES
-        message = (
-            f"The request is larger than {limit // 1024:,} KiB, so it was not read; "
-            "upload the exported file instead of pasting it, or import a smaller review."
-        )
-        return _import_page(request, ImportForm(), status=400, errors=[message])
+        return _import_too_big(request)
     if valid:
         try:
             review = exchange.import_review(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from advisor.core.errors import InputError
-from webui import services
+from webui import limits, services
 from webui.forms import VERSION_CHOICES
 from webui.models import Comment, Review
 
@@ -55,6 +55,13 @@ def _review_for(request: HttpRequest, slug: str, *, edit: bool = False) -> Revie
     return review
 
 
+def _save_too_big(request: HttpRequest) -> HttpResponse:
+    """413 in the save form's result box (the body was not read)."""
+    context = {"error": limits.too_large_message()}
+    return render(request, "reviews/_saved.html", context, status=413)
+
+
+@limits.too_large_response(_save_too_big)
 @require_POST
 def save(request: HttpRequest) -> HttpResponse:
     """Save the current analysis or questionnaire result as a new review."""

@@ -1,6 +1,7 @@
 """URLs of the web UI."""
 
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
 from webui import reviews, views
 
@@ -12,7 +13,19 @@ urlpatterns = [
     path("rules/", views.rules, name="rules"),
     path("patterns/", views.patterns, name="patterns"),
     path("patterns/<slug:pattern_id>/", views.pattern_detail, name="pattern"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Log-in (rate-limited, in advisor/urls.py), log-out and password change. No self-service
+    # password reset: it needs a mail server; administrators reset passwords in the admin.
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("reviews/save/", reviews.save, name="review-save"),
     path("r/<str:slug>/", reviews.detail, name="review"),
     path("r/<str:slug>/edit/", reviews.edit, name="review-edit"),

@@ -19,20 +19,43 @@ from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.patterns import PATTERNS, starter_manifest
 from advisor.core.rules import REGISTRY
 from advisor.core.versions import parse_version
-from webui import presenters, services
+from webui import limits, presenters, services
 from webui.forms import AnalyzeForm, StarterForm
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Show what the tool does and the two ways in."""
     return render(request, "home.html", {"patterns": PATTERNS.values()})
 
 
+def _too_big(request: HttpRequest) -> HttpResponse:
+    limit = settings.ADVISOR_MAX_INPUT_BYTES
+    form = AnalyzeForm()
+    message = (
+        f"The request is larger than {limit // 1024:,} KiB, so it was not read. Analyse large "
+        "files with the command line (manage.py analyze)."
+    )
+    template = "analyze.html#result" if request.htmx else "analyze.html"
+    return render(request, template, {"form": form, "too_big": message}, status=413)
+
+
+def _analysis_limited(request: HttpRequest, limited: limits.Limited) -> HttpResponse:
+    """Over the analysis rate limit: 429, the message beside the box, the text kept."""
+    form = AnalyzeForm(request.POST, request.FILES)
+    form.add_error(None, limited.message)
+    template = "analyze.html#result" if request.htmx else "analyze.html"
+    return limited.apply(render(request, template, {"form": form}, status=429))
+
+
+@limits.too_large_response(_too_big)
 @require_http_methods(["GET", "POST"])
 def analyze_view(request: HttpRequest) -> HttpResponse:
     """Analyse a pasted or uploaded manifest; htmx gets just the result fragment."""
     if request.method == "GET":
         return render(request, "analyze.html", {"form": AnalyzeForm()})
+    if (limited := limits.check_analysis(request)) is not None:
+        return _analysis_limited(request, limited)
     try:
         form = AnalyzeForm(request.POST, request.FILES)
         valid = form.is_valid()
@@ -64,25 +87,27 @@ def result_context(report: Report, text: str) -> dict[str, Any]:
     }
 
 
-def _too_big(request: HttpRequest) -> HttpResponse:
-    limit = settings.ADVISOR_MAX_INPUT_BYTES
-    form = AnalyzeForm()
-    message = (
-        f"The request is larger than {limit // 1024:,} KiB, so it was not read. Analyse large "
-        "files with the command line (manage.py analyze)."
-    )
-    template = "analyze.html#result" if request.htmx else "analyze.html"
-    return render(request, template, {"form": form, "too_big": message}, status=413)
+def _fix_error(request: HttpRequest, form: AnalyzeForm, message: str, status: int) -> HttpResponse:
+    template = "fix.html#fix" if request.htmx else "fix.html"
+    return render(request, template, {"form": form, "fix_error": message}, status=status)
 
 
+def _fix_too_big(request: HttpRequest) -> HttpResponse:
+    """The fix fragment (it goes where the fix would have), not the analyser's result."""
+    return _fix_error(request, AnalyzeForm(), limits.too_large_message(), 413)
+
+
+@limits.too_large_response(_fix_too_big)
 @require_POST
 def fix_view(request: HttpRequest) -> HttpResponse:
     """Show the patched manifest and its diff for one fixable finding."""
+    if (limited := limits.check_analysis(request)) is not None:
+        return limited.apply(_fix_error(request, AnalyzeForm(), limited.message, 429))
     try:
         form = AnalyzeForm(request.POST)
         valid = form.is_valid()
     except RequestDataTooBig:
-        return _too_big(request)
+        return _fix_too_big(request)
     context: dict[str, Any] = {"form": form}
     status = 400
     if valid:

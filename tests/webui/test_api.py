@@ -740,3 +740,23 @@ def test_it_keeps_secrets_when_asked_not_to_redact() -> None:
     assert body["redact_secrets"] is False and body["redactions"] == []
     assert body["manifest"] == WITH_SECRET
     assert SECRET_VALUE in stored_text(body["slug"])
+
+
+@pytest.mark.django_db
+def test_it_answers_503_with_retry_after_when_the_database_is_down(monkeypatch) -> None:
+    from django.contrib.auth.models import User
+    from django.db import OperationalError
+
+    from webui.models import ApiToken
+
+    user = User.objects.create_user("db-down", password="x-123456789")
+    _, token = ApiToken.issue(user, "t")
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("webui.api.Review.objects.select_related", unavailable)
+    response = Client().get("/api/v1/reviews", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "unavailable" in response.json()["detail"]
