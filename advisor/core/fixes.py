@@ -639,8 +639,10 @@ def _find_container(data: Any, *, container: str, workload: str | None) -> _Plac
             continue
         seen.append(obj)
         for list_name in ("initContainers", "containers"):
-            for index, name in enumerate(_names(spec.get(list_name))):
-                if name == container:
+            items = spec.get(list_name)
+            # Indexes into the list itself: _names() skips entries that are not containers.
+            for index, item in enumerate(items if isinstance(items, list) else []):
+                if _names([item]) == [container]:
                     places.append(_Place(spec, list_name, index))
     if len(places) == 1:
         return places[0]
@@ -967,6 +969,8 @@ def _fix_hpa(data: Any, codec: _Codec, *, hpa: str | None, container: str) -> _O
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise FixError(f"HPA '{name}' has no spec")
+    if not isinstance(spec.get("metrics") or [], list):
+        raise FixError(f"HPA '{name}' has metrics that are not a list")
     api_version = str(obj.get("apiVersion", ""))
     notes = list(_to_v2(obj, spec, codec))
     changed = 0

@@ -79,8 +79,10 @@ class Redacted:
 
 def redact(text: str) -> Redacted:
     """Replace secret values in ``text`` with ``REDACTED`` and list each replacement."""
-    bom = "\ufeff" if text.startswith("\ufeff") else ""
-    body = text[len(bom) :]
+    # Every leading byte-order mark stays out of the body: the loader would drop one more than
+    # _chunks() does, and the document numbers of the two would no longer match.
+    body = text.lstrip("\ufeff")
+    bom = text[: len(text) - len(body)]
     chunks = _chunks(body)
     loaded = load_documents(body, limits=_limits(body))
     documents = {document.number: document for document in loaded}
@@ -200,10 +202,12 @@ def _removed(raw: str, chunk: _Chunk, why: str, reason: str) -> tuple[str, list[
     return text, [_Found(0, f"document {chunk.number}", reason)]
 
 
-_SECRET_KIND = re.compile(r"""\bkind['"]?[ \t]*:[ \t]*['"]?Secret(?![\w-])""")
-_NAME = r"""['"]?name['"]?[ \t]*:[ \t]*['"]?(?P<name>[^\s'",{}\[\]]+)"""
+_BREAK = r"""(?:\r?\n[ \t]*)?"""  # a value may start on the next line
+_SECRET_KIND = re.compile(rf"""\bkind['"]?[ \t]*:[ \t]*{_BREAK}['"]?Secret(?![\w-])""")
+_NAME = rf"""['"]?name['"]?[ \t]*:[ \t]*{_BREAK}['"]?(?P<name>[^\s'",{{}}\[\]]+)"""
 _VALUE = r"""['"]?value['"]?[ \t]*:"""
-_NEXT = r"""['"]?[ \t]*(?:,|\r?\n)[ \t]*(?:-[ \t]+)?"""
+# Between the two keys: a comma, a line break, or both (pretty-printed JSON, wrapped flow style).
+_NEXT = r"""['"]?[ \t]*(?:,[ \t]*(?:\r?\n[ \t]*)?|\r?\n[ \t]*)(?:-[ \t]+)?"""
 _ENV_PAIRS = (
     re.compile(rf"\b{_NAME}{_NEXT}{_VALUE}"),
     re.compile(rf"\b{_VALUE}[^\n,]*{_NEXT}{_NAME}"),
