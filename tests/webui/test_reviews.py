@@ -260,7 +260,10 @@ def test_it_uses_the_teams_catalogue_entries_from_the_admin() -> None:
     before = Client().post(reverse("analyze"), data, **HTMX).content.decode()
     assert "Acme tunnel" not in before
     CatalogueImage.objects.create(
-        entry_id="acme-tunnel", title="Acme tunnel", role="ambassador", match="acme-tunnel",
+        entry_id="acme-tunnel",
+        title="Acme tunnel",
+        role="ambassador",
+        match="acme-tunnel",
         description="our egress tunnel",
     )
     after = Client().post(reverse("analyze"), data, **HTMX).content.decode()
