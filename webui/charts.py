@@ -119,11 +119,11 @@ def resource_chart(sizing: Sizing, *, resource: str) -> Figure:
     ]
     data.append(_phase_totals(sizing.phases, phases, resource))
     shapes, annotations = _pod_lines(sizing, resource)
-    layout = _base_layout(f"{title} requests by phase ({unit})", 340 + 20 * (len(data) // 4))
+    layout = base_layout(f"{title} requests by phase ({unit})", 340 + 20 * (len(data) // 4))
     layout |= {
         "barmode": "stack",
-        "xaxis": _axis(title="phase", type="category", categoryorder="array", categoryarray=phases),
-        "yaxis": _axis(title=f"requested {unit}", rangemode="tozero"),
+        "xaxis": axis(title="phase", type="category", categoryorder="array", categoryarray=phases),
+        "yaxis": axis(title=f"requested {unit}", rangemode="tozero"),
         "shapes": shapes,
         "annotations": annotations,
     }
@@ -306,13 +306,13 @@ def _gantt(
     shapes, annotations = _vertical_lines(lines, end)
     if not rows:
         annotations.append(_note("no containers run in this phase of the pod's life"))
-    layout = _base_layout(title, 200 + 40 * max(len(rows), 1))
+    layout = base_layout(title, 200 + 40 * max(len(rows), 1))
     layout |= {
         "barmode": "overlay",
         "bargap": 0.3,
         "uniformtext": {"mode": "hide", "minsize": 9},
-        "xaxis": _axis(title=axis_title, range=[0, end], zeroline=False),
-        "yaxis": _axis(
+        "xaxis": axis(title=axis_title, range=[0, end], zeroline=False),
+        "yaxis": axis(
             type="category",
             categoryorder="array",
             categoryarray=rows,
@@ -508,7 +508,7 @@ def _secs(value: float) -> str:
 # shared layout
 
 
-def _base_layout(title: str, height: int) -> dict[str, Any]:
+def base_layout(title: str, height: int) -> dict[str, Any]:
     return {
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         "autosize": True,
@@ -532,7 +532,7 @@ def _base_layout(title: str, height: int) -> dict[str, Any]:
     }
 
 
-def _axis(*, title: str | None = None, **options: Any) -> dict[str, Any]:
+def axis(*, title: str | None = None, **options: Any) -> dict[str, Any]:
     axis: dict[str, Any] = {
         "gridcolor": GRID_COLOUR,
         "linecolor": GRID_COLOUR,

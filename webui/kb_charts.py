@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from webui.charts import CONTAINER_PALETTE, FONT_COLOUR, GRID_COLOUR, TRANSPARENT, escape
+from webui.charts import CONTAINER_PALETTE, axis, base_layout, escape
 
 Figure = dict[str, Any]
 
@@ -78,12 +78,12 @@ def patterns_over_time(
                 "hovertemplate": "%{x}: %{y} review(s)<br>%{customdata[0]}<extra></extra>",
             }
         )
-    layout = _layout("Patterns chosen over time (reviews created per month)", 380)
+    layout = base_layout("Patterns chosen over time (reviews created per month)", 380)
     layout |= {
         "barmode": "stack",
         "showlegend": True,  # also for a single pattern: the legend names it
-        "xaxis": _axis(title="month created", type="category"),
-        "yaxis": _axis(title="reviews", rangemode="tozero", tickformat="d"),
+        "xaxis": axis(title="month created", type="category"),
+        "yaxis": axis(title="reviews", rangemode="tozero", tickformat="d"),
     }
     if not data:
         layout["annotations"] = [_note("No reviews yet")]
@@ -121,11 +121,13 @@ def top_findings(
                 ),
             }
         )
-    layout = _layout(f"Most frequent findings (top {limit} rules)", 160 + 26 * max(len(rules), 3))
+    layout = base_layout(
+        f"Most frequent findings (top {limit} rules)", 160 + 26 * max(len(rules), 3)
+    )
     layout |= {
         "showlegend": False,
-        "xaxis": _axis(title="reviews raising it", rangemode="tozero", tickformat="d"),
-        "yaxis": _axis(
+        "xaxis": axis(title="reviews raising it", rangemode="tozero", tickformat="d"),
+        "yaxis": axis(
             type="category", categoryorder="array", categoryarray=rules, autorange="reversed"
         ),
     }
@@ -175,12 +177,12 @@ def by_tag(
                 "hovertemplate": "%{x}: %{y} review(s)<br>%{customdata[0]}<extra></extra>",
             }
         )
-    layout = _layout(f"Reviews per team tag, by {escape(group_title)}", 380)
+    layout = base_layout(f"Reviews per team tag, by {escape(group_title)}", 380)
     layout |= {
         "barmode": "stack",
         "showlegend": True,
-        "xaxis": _axis(title="tag", type="category", categoryorder="array", categoryarray=x),
-        "yaxis": _axis(title="reviews", rangemode="tozero", tickformat="d"),
+        "xaxis": axis(title="tag", type="category", categoryorder="array", categoryarray=x),
+        "yaxis": axis(title="reviews", rangemode="tozero", tickformat="d"),
     }
     if not data:
         layout["annotations"] = [_note("No reviews yet")]
@@ -188,43 +190,7 @@ def by_tag(
 
 
 # ---------------------------------------------------------------------------------------------
-# layout, as in webui.charts
-
-
-def _layout(title: str, height: int) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        "autosize": True,
-        "height": height,
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 10, "pad": 2},
-        "paper_bgcolor": TRANSPARENT,
-        "plot_bgcolor": TRANSPARENT,
-        "font": {"color": FONT_COLOUR, "family": "system-ui, sans-serif", "size": 12},
-        "legend": {
-            "orientation": "h",
-            "xref": "paper",
-            "x": 0,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 0,
-            "yanchor": "bottom",
-        },
-        "hoverlabel": {"align": "left"},
-        "hovermode": "closest",
-    }
-
-
-def _axis(*, title: str | None = None, **options: Any) -> dict[str, Any]:
-    axis: dict[str, Any] = {
-        "gridcolor": GRID_COLOUR,
-        "linecolor": GRID_COLOUR,
-        "zerolinecolor": GRID_COLOUR,
-        "automargin": True,
-        "fixedrange": False,
-    }
-    if title:
-        axis["title"] = {"text": title}
-    return axis | options
+# layout: shared with webui.charts
 
 
 def _note(text: str) -> dict[str, Any]:

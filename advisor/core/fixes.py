@@ -25,6 +25,7 @@ import io
 import itertools
 import json
 import re
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -320,14 +321,16 @@ def _document_at_line(text: str, line: int | None) -> int:
 # -- round trip: YAML with ruamel, JSON with json ----------------------------------------------
 
 
-class _Codec:
+class _Codec(ABC):
     """Load and dump one document, and build nodes that dump in its style."""
 
+    @abstractmethod
     def load(self, source: str, *, where: str, first_line: int) -> Any:
-        raise NotImplementedError
+        """Parse one document's text."""
 
+    @abstractmethod
     def dump(self, data: Any) -> str:
-        raise NotImplementedError
+        """Render one document's data in this codec's style."""
 
     def node(self, value: Any) -> Any:
         """Convert plain dicts and lists into this codec's nodes."""

@@ -41,9 +41,10 @@ from tests.fuzz.strategies import (
 
 pytestmark = pytest.mark.django_db
 
+# Autouse fixtures (fast password hashing, rate limits off) are function-scoped: with
+# fuzz(fixtures=True) a test's examples share them, which is harmless; each makes its own Client.
+
 ALLOWED = {200, 400, 413, 415, 422}
-# The autouse settings fixture (fast password hashing) is function-scoped: fuzz(fixtures=True)
-# lets the examples share it, which is harmless; every example makes its own Client.
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 VERSION = st.sampled_from(["1.37", "1.29", "1.25", "1.24", "2.0", "", "v1.31.2", "abc"])
