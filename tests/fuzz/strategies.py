@@ -31,6 +31,8 @@ import yaml
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 
+from advisor.core.matrix import NEEDS
+
 # -- run bookkeeping ---------------------------------------------------------------------------
 
 COUNTS: Counter[str] = Counter()  # examples run, per test; printed at the end of the session
@@ -1024,16 +1026,7 @@ def secret_manifest(draw: st.DrawFn) -> tuple[list[Any], list[str]]:
 # -- questionnaire -----------------------------------------------------------------------------
 
 QUESTION_VALUES = {
-    "need": [
-        "setup-before-start",
-        "long-lived-helper",
-        "outbound-proxy",
-        "translate-output",
-        "block-until-helper-ready",
-        "batch-job-helper",
-        "fleet-wide-proxy",
-        "unrelated-apps",
-    ],
+    "need": list(NEEDS),
     "workload": ["service", "batch"],
     "app_needs_helper_at_start": ["true", "false", "yes", "0"],
     "helper_scales_with_app": ["true", "false"],
