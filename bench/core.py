@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/core.py [--repeat 5] [--megabytes 10]
 
-For the shared corpus and for a generated multi-document file it measures, each in a fresh
+For the corpus (tests/fixtures/corpus) and for a generated multi-document file it measures, each in a fresh
 subprocess so that one measurement cannot warm or bloat another:
 
 * the floor: ``list(yaml.load_all(text, Loader=yaml.CSafeLoader))`` on the same bytes;
@@ -34,14 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"  # real manifests; INDEX.tsv, LICENSES.md
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results"
 TARGET = 1.5
 
 
 def corpus_inputs() -> list[tuple[str, bytes]]:
-    files = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "INDEX.tsv")
+    files = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.suffix not in (".tsv", ".md"))
     return [(p.name, p.read_bytes()) for p in files]
 
 

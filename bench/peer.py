@@ -1,4 +1,4 @@
-"""Benchmark ``manage.py analyze`` against checkov on the shared corpus, whole process each.
+"""Benchmark ``manage.py analyze`` against checkov on the corpus, whole process each.
 
     .venv/bin/python bench/peer.py [--repeat 5] [--no-install]
 
@@ -8,8 +8,8 @@ first run creates ``bench/.peer-venv/`` and installs ``checkov==CHECKOV_VERSION`
 (``--no-install`` skips that). If the install fails the advisor's figures are still written and
 the report says why checkov is missing.
 
-Both tools read the same temporary copy of the corpus (every file of ../shared/corpus except
-INDEX.tsv, with ``.yaml`` appended where the name has no .yaml/.yml extension, since checkov
+Both tools read the same temporary copy of the corpus (every file of tests/fixtures/corpus except
+INDEX.tsv and LICENSES.md, with ``.yaml`` appended where the name has no .yaml/.yml extension, since checkov
 skips other names) and write JSON to a file:
 
 * advisor: ``.venv/bin/python manage.py analyze --format json FILE...`` (what users run), and
@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run_all import load_average, provenance, write_result  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"  # real manifests; INDEX.tsv, LICENSES.md
 PEER_VENV = ROOT / "bench" / ".peer-venv"
 CHECKOV_VERSION = "3.3.30"  # the newest on PyPI when this benchmark was written
 CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
@@ -105,7 +105,7 @@ def ensure_checkov(install: bool) -> str | None:
 def copy_corpus(dest: Path) -> list[Path]:
     files = []
     for src in sorted(CORPUS.iterdir()):
-        if not src.is_file() or src.name == "INDEX.tsv":
+        if not src.is_file() or src.suffix in (".tsv", ".md"):
             continue
         name = src.name if src.suffix in (".yaml", ".yml") else src.name + ".yaml"
         shutil.copyfile(src, dest / name)
@@ -298,7 +298,7 @@ LABELS = {
 
 def report(data: dict) -> str:
     lines = [
-        "# Peer benchmark: the advisor against checkov on the shared corpus",
+        "# Peer benchmark: the advisor against checkov on the corpus",
         "",
         provenance(load=data["load_before"]),
         "",

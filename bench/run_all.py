@@ -6,7 +6,7 @@ Runs, each as its own process so that a failure in one does not stop the others:
 
 * ``bench/core.py``         the analysis core against libyaml's CSafeLoader alone;
 * ``bench/page_weight.py``  the compressed bytes of a first visit to the analysis page;
-* ``bench/peer.py``         ``manage.py analyze`` against checkov on the shared corpus;
+* ``bench/peer.py``         ``manage.py analyze`` against checkov on the corpus;
 * ``bench/web.py``          gunicorn under a bounded wrk load: the analyse API against /healthz.
 
 Every result file (``bench/results/<name>-latest.md`` plus a dated copy

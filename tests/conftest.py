@@ -1,4 +1,4 @@
-"""Shared test helpers: paths to ../shared and a loader for manifest fixtures."""
+"""Shared test helpers: paths to the fixtures (real corpus, Kubernetes vectors, manifests)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
-VECTORS = SHARED / "vectors"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Real manifests from public repositories (INDEX.tsv: repository, path, commit; LICENSES.md).
+CORPUS = FIXTURES / "corpus"
+# Vectors transcribed from Kubernetes' own unit tests.
+VECTORS = FIXTURES / "vectors"
+CORPUS_META = {"INDEX.tsv", "LICENSES.md"}
 
 
 def corpus_files() -> list[Path]:
-    """Every manifest of the shared corpus (INDEX.tsv excluded)."""
-    return sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "INDEX.tsv")
+    """Every manifest of the corpus (its index and licence notes excluded)."""
+    return sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name not in CORPUS_META)
 
 
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+        pytest.fail(f"the corpus is missing at {CORPUS}")
     return CORPUS
 
 

@@ -1,6 +1,6 @@
 """Pod startup and shutdown as timelines for a Gantt chart.
 
-Follows ``shared/spec/kubernetes-semantics.md`` section (b) for startup and (c) for shutdown:
+Follows ``docs/kubernetes-semantics.md`` section (b) for startup and (c) for shutdown:
 
 * startup: init entries strictly in declared order (a plain init container must exit, a native
   sidecar must be *started*: postStart returned and startup probe passed), then the regular

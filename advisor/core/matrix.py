@@ -2,7 +2,7 @@
 
 The matrix is data (``MATRIX``, then the cross-cutting ``REFINEMENTS``); :func:`recommend` only
 matches rows against facts derived from the answers. Lifecycle facts come from
-``shared/spec/kubernetes-semantics.md`` (b) and (d), feature-gate versions from (f).
+``docs/kubernetes-semantics.md`` (b) and (d), feature-gate versions from (f).
 """
 
 from __future__ import annotations

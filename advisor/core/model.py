@@ -3,7 +3,7 @@
 Each class keeps the raw mapping it was read from (``raw``), so rules can point at any field's
 line with :func:`advisor.core.source.line_of`; the typed attributes are the facts every stage
 needs. Defaults follow the API server's (``terminationGracePeriodSeconds`` 30, pod
-``restartPolicy`` Always, probe timings), see ``shared/spec`` section (b) and (c).
+``restartPolicy`` Always, probe timings), see ``docs/kubernetes-semantics.md`` section (b) and (c).
 """
 
 from __future__ import annotations

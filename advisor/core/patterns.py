@@ -1,6 +1,6 @@
 """The multi-container pattern catalogue, and starter manifests for the questionnaire's answer.
 
-Facts from ``shared/spec/kubernetes-semantics.md`` sections (b), (d) and (f) and the seed articles;
+Facts from ``docs/kubernetes-semantics.md`` sections (b), (d) and (f) and the seed articles;
 the catalogue is data so the web UI, the decision matrix and the tests read the same text.
 """
 

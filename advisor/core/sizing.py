@@ -1,6 +1,6 @@
 """Effective pod requests and limits, exactly as Kubernetes computes them.
 
-Implements ``shared/spec/kubernetes-semantics.md`` section (a), i.e. component-helpers'
+Implements ``docs/kubernetes-semantics.md`` section (a), i.e. component-helpers'
 ``PodRequests``/``PodLimits`` with default options:
 
 * steady state = every regular container plus every native sidecar;
@@ -13,7 +13,7 @@ Implements ``shared/spec/kubernetes-semantics.md`` section (a), i.e. component-h
 By default the API server's defaulting is applied first (a container limit is copied into a
 missing request; pod-level requests/limits are defaulted) and reported, because that is what the
 scheduler sees for a manifest as written. ``api_defaults=False`` computes on the text as written,
-which is how Kubernetes' own unit tests (``shared/vectors``) call the helper.
+which is how Kubernetes' own unit tests (``tests/fixtures/vectors``) call the helper.
 """
 
 from __future__ import annotations

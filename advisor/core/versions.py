@@ -1,6 +1,6 @@
 """Kubernetes versions the advisor knows and the feature gates that matter to multi-container pods.
 
-Facts from ``shared/spec/kubernetes-semantics.md`` section (f).
+Facts from ``docs/kubernetes-semantics.md`` section (f).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Startup and shutdown timelines: the shared lifecycle vectors and what the chart shows."""
+"""Startup and shutdown timelines: the Kubernetes lifecycle vectors and what the chart shows."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from advisor.core.lifecycle import (
     simulate_startup,
 )
 from advisor.core.model import PodTemplate
+from tests.conftest import VECTORS as VECTORS_DIR
 
-VECTORS = Path("/work/shared/vectors/k8s-requests-sample.yaml")
+VECTORS = VECTORS_DIR / "k8s-requests-sample.yaml"
 
 
 def _lifecycle_vectors(kind: str) -> list[dict]:

@@ -83,7 +83,7 @@ def container(raw: Any, *, init: bool = False) -> Container:
 
 
 def test_it_has_the_corpus() -> None:
-    assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
+    assert CORPUS.is_dir(), f"the corpus is missing at {CORPUS}"
 
 
 def test_it_makes_the_istio_native_proxy_an_ambassador() -> None:
