@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/core.py [--repeat 5] [--megabytes 10]
 
-For the corpus (tests/fixtures/corpus) and for a generated multi-document file it measures, each in a fresh
-subprocess so that one measurement cannot warm or bloat another:
+For the corpus (tests/fixtures/corpus) and for a generated multi-document file it
+measures, each in a fresh subprocess so that one measurement cannot warm or bloat another:
 
 * the floor: ``list(yaml.load_all(text, Loader=yaml.CSafeLoader))`` on the same bytes;
 * the advisor: ``analyze()`` of the same bytes (every stage: parsing with lines, schema

@@ -9,8 +9,8 @@ first run creates ``bench/.peer-venv/`` and installs ``checkov==CHECKOV_VERSION`
 the report says why checkov is missing.
 
 Both tools read the same temporary copy of the corpus (every file of tests/fixtures/corpus except
-INDEX.tsv and LICENSES.md, with ``.yaml`` appended where the name has no .yaml/.yml extension, since checkov
-skips other names) and write JSON to a file:
+INDEX.tsv and LICENSES.md, with ``.yaml`` appended where the name has no .yaml/.yml
+extension, since checkov skips other names) and write JSON to a file:
 
 * advisor: ``.venv/bin/python manage.py analyze --format json FILE...`` (what users run), and
   ``.venv/bin/python -m advisor.cli --format json FILE...`` (the same code without Django's
