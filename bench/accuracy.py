@@ -62,6 +62,8 @@ class Evaluation:
     workloads: int = 0
     judged: int = 0  # regular containers and native sidecars
     judged_right: int = 0
+    multi_judged: int = 0  # judged containers of pods with two or more of them
+    multi_right: int = 0
     init_total: int = 0
     init_right: int = 0
     expected: Counter[str] = field(default_factory=Counter)
@@ -129,7 +131,9 @@ def _compare(ev: Evaluation, name: str, report: Report, workloads: list[dict]) -
             ev.missing.append(f"{name}: workload {key}")
             continue
         containers = {c.name: c for c in got.containers}
-        for cname, want in (label.get("containers") or {}).items():
+        wanted = label.get("containers") or {}
+        multi = sum(1 for w in wanted.values() if w["lifecycle"] != "init") >= 2
+        for cname, want in wanted.items():
             have = containers.get(cname)
             if have is None:
                 ev.missing.append(f"{name}: {key} container {cname}")
@@ -146,6 +150,8 @@ def _compare(ev: Evaluation, name: str, report: Report, workloads: list[dict]) -
             else:
                 ev.judged += 1
                 ev.judged_right += right
+                ev.multi_judged += multi
+                ev.multi_right += right and multi
                 ev.expected[role] += 1
                 ev.expected_right[role] += right
                 ev.given[have.role] += 1
@@ -183,15 +189,19 @@ def _commit() -> str:
 def render(ev: Evaluation) -> str:
     """The Markdown report."""
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    sources = ", ".join(f"`{p.relative_to(ROOT)}`" for p in LABEL_FILES if p.is_file())
     lines = [
         "# Role accuracy on hand-labelled real manifests",
         "",
-        f"{now}, commit {_commit()}. Labels: `tests/fixtures/wild/labels.yaml` (written from the",
-        "manifests and their projects' documentation, not from the analyser).",
+        f"{now}, commit {_commit()}. Labels: {sources} (written from the manifests and their",
+        "projects' documentation, not from the analyser; the corpus is included once it has a",
+        "`labels.yaml` of its own).",
         "",
         f"* files: {ev.files}, labelled workloads: {ev.workloads}",
         f"* **role accuracy** (regular containers and native sidecars): "
         f"**{_pct(ev.judged_right, ev.judged)}**",
+        "* of which in pods with two or more such containers (the helpers' neighbours): "
+        f"{_pct(ev.multi_right, ev.multi_judged)}",
         f"* plain init containers called `init`: {_pct(ev.init_right, ev.init_total)}",
         "* all labelled containers: "
         f"{_pct(ev.judged_right + ev.init_right, ev.judged + ev.init_total)}",

@@ -28,7 +28,10 @@ LIFECYCLES = {"init", "native-sidecar", "regular"}
 # reviewer's role. Set just below what the analyser measured when the labels were written
 # (bench/results/accuracy-latest.md); the roles are being reworked in parallel and should only
 # raise it: raise this floor with them, never lower it to make a change pass.
-ROLE_ACCURACY_FLOOR = 0.80  # measured 81.7% (85/104) on 62 files when the labels were written
+ROLE_ACCURACY_FLOOR = 0.80  # measured 82.6% (90/109) on 65 files when the labels were written
+# The same, counted only in pods with two or more non-init containers, where single-container
+# controls cannot pad the figure: measured 75.0% (57/76).
+MULTI_CONTAINER_ROLE_ACCURACY_FLOOR = 0.72
 
 
 def wild_files() -> list[Path]:
@@ -101,6 +104,12 @@ def test_role_accuracy_stays_above_the_floor(evaluation) -> None:
         f"{evaluation.role_accuracy:.1%} of {evaluation.judged} roles right; mismatches: "
         + "; ".join(f"{m.container} {m.expected}->{m.given}" for m in evaluation.mismatches)
     )
+
+
+def test_role_accuracy_in_multi_container_pods_stays_above_its_floor(evaluation) -> None:
+    assert evaluation.multi_judged >= 60
+    share = evaluation.multi_right / evaluation.multi_judged
+    assert share >= MULTI_CONTAINER_ROLE_ACCURACY_FLOOR, f"{share:.1%} of {evaluation.multi_judged}"
 
 
 def test_clean_controls_raise_no_error(evaluation) -> None:
