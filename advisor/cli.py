@@ -17,11 +17,11 @@ from typing import TextIO
 from advisor.core.analyze import Options, Report, analyze
 from advisor.core.errors import InputError
 from advisor.core.lifecycle import assumptions_from_mapping
-from advisor.core.report import to_json, to_sarif, to_text
+from advisor.core.report import dumps, to_json, to_sarif, to_text
 from advisor.core.roles import load_catalogue
 from advisor.core.rules import REGISTRY, SEVERITY_RANK
 from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
-from advisor.core.yamlload import Limits
+from advisor.core.yamlload import Limits, paused_gc
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -116,7 +116,10 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
     report = analyze(inputs, options=options)
-    stdout.write(render(report, args.format))
+    # The report is a large acyclic tree: without the cyclic collector rescanning it as it
+    # grows, rendering 10 MB of manifests takes a fifth of the time.
+    with paused_gc():
+        stdout.write(render(report, args.format))
     for problem in report.errors:
         where = f"document {problem.document}, " if problem.document else ""
         stderr.write(
@@ -173,7 +176,7 @@ def render(report: Report, fmt: str) -> str:
     if fmt == "json":
         return to_json(report) + "\n"
     if fmt == "sarif":
-        return json.dumps(to_sarif(report), indent=2) + "\n"
+        return dumps(to_sarif(report)) + "\n"
     return to_text(report)
 
 

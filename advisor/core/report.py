@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Report, WorkloadReport
 from advisor.core.lifecycle import Timeline
@@ -164,7 +166,31 @@ def timeline_details(t: Timeline) -> dict[str, Any]:
 
 
 def to_json(report: Report, *, indent: int | None = 2) -> str:
-    return json.dumps(to_dict(report), indent=indent, ensure_ascii=False)
+    return dumps(to_dict(report), indent=indent)
+
+
+def dumps(data: Any, *, indent: int | None = 2) -> str:
+    """Serialise a report document: orjson where it gives ``json.dumps``'s exact text.
+
+    ``json.dumps(indent=2, ensure_ascii=False)`` and orjson's ``OPT_INDENT_2`` write the same
+    bytes for what reports hold (str keys, strings, ints within 64 bits, finite floats, lists,
+    dicts); anything else (a huge int, a non-finite float) falls back to ``json``.
+    """
+    if indent in (2, None):
+        try:
+            option = orjson.OPT_INDENT_2 if indent == 2 else 0
+            text = orjson.dumps(data, option=option).decode()
+        except (TypeError, OverflowError):
+            pass
+        else:
+            return text if indent == 2 else _compact(text)
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
+def _compact(text: str) -> str:
+    # json.dumps(indent=None) separates items with ", " and keys with ": "; orjson writes
+    # neither space, so re-encode through json for that (rare) form.
+    return json.dumps(json.loads(text), ensure_ascii=False)
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
