@@ -7,7 +7,7 @@ little more memory than its results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from advisor.core import ANALYZER_VERSION
@@ -125,33 +125,16 @@ def analyze_text(text: str | bytes, *, file: str = "manifest.yaml", **kwargs: ob
 
 
 def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report:
-    catalogue = opts.catalogue or load_catalogue()
     reports: list[WorkloadReport] = []
-    hpas: list[HPA] = []
     skipped: list[Skipped] = []
     errors: list[Problem] = []
-    targets: dict[tuple[str, str, str], tuple[int, Workload, dict]] = {}
-    for file, data in inputs:
-        try:
-            text = decode(data, file=file) if isinstance(data, bytes) else data
-            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
-            for document in documents:
-                for entry in read_document(document, file=file):
-                    if isinstance(entry, Workload):
-                        report, roles = analyze_workload(entry, opts, catalogue)
-                        slim = _slim(entry)
-                        key = (entry.kind, entry.name, entry.namespace or "default")
-                        targets[key] = (len(reports), slim, roles)
-                        reports.append(replace(report, workload=slim))
-                    elif isinstance(entry, HPA):
-                        hpas.append(entry)
-                    elif isinstance(entry, Skipped):
-                        skipped.append(entry)
-                    else:
-                        errors.append(entry)
-        except InputError as exc:
-            errors.append(Problem(file, exc.document, exc.line, exc.message))
-    _apply_hpas(hpas, targets, reports, skipped, opts)
+    for item in iter_analysis(inputs, options=opts):
+        if isinstance(item, WorkloadReport):
+            reports.append(item)
+        elif isinstance(item, Skipped):
+            skipped.append(item)
+        else:
+            errors.append(item)
     return Report(
         analyzer_version=ANALYZER_VERSION,
         kubernetes_version=opts.kubernetes_version,
@@ -161,6 +144,81 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
         skipped=tuple(skipped),
         errors=tuple(errors),
     )
+
+
+Item = WorkloadReport | Skipped | Problem
+HPA_KIND = "HorizontalPodAutoscaler"
+
+
+def iter_analysis(inputs: Sequence[tuple[str, str | bytes]], *, options: Options) -> Iterator[Item]:
+    """Yield each workload's report as soon as it is analysed, in input order.
+
+    Skipped documents and unreadable ones are yielded where they occur; autoscalers whose
+    target is not in the input come last. Nothing but the autoscalers is kept between
+    documents, so a writer that streams these items needs memory for one document at a time.
+    Call it inside :func:`with_big_stack` unless the input is small.
+    """
+    opts = options
+    catalogue = opts.catalogue or load_catalogue()
+    hpas = _autoscalers(inputs, opts)
+    by_target: dict[tuple[str, str, str], list[HPA]] = {}
+    for hpa in hpas:
+        key = (hpa.target_kind, hpa.target_name, hpa.namespace or "default")
+        by_target.setdefault(key, []).append(hpa)
+    linked: set[int] = set()
+    for file, data in inputs:
+        try:
+            text = decode(data, file=file) if isinstance(data, bytes) else data
+            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
+            for document in documents:
+                for entry in read_document(document, file=file):
+                    if isinstance(entry, Workload):
+                        report, roles = analyze_workload(entry, opts, catalogue)
+                        slim = _slim(entry)
+                        report = replace(report, workload=slim)
+                        key = (entry.kind, entry.name, entry.namespace or "default")
+                        for hpa in by_target.get(key, ()):
+                            if hpa_targets(hpa, slim):
+                                report = _link(hpa, report, roles, opts)
+                                linked.add(id(hpa))
+                        yield report
+                    elif isinstance(entry, (Skipped, Problem)):
+                        yield entry
+        except InputError as exc:
+            yield Problem(file, exc.document, exc.line, exc.message)
+    for hpa in hpas:
+        if id(hpa) not in linked:
+            yield Skipped(
+                hpa.file,
+                hpa.document,
+                hpa.line,
+                HPA_KIND,
+                hpa.name,
+                f"its target {hpa.target_kind} '{hpa.target_name}' is not in the input",
+            )
+
+
+def _autoscalers(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> list[HPA]:
+    """Read every HorizontalPodAutoscaler first, so each workload is linked as it is analysed.
+
+    Only documents whose text names the kind are parsed (a substring test per document), so
+    this pass costs a scan of the input, not a second parse; what it cannot read, the main
+    pass reports.
+    """
+    found: list[HPA] = []
+    for file, data in inputs:
+        try:
+            text = decode(data, file=file) if isinstance(data, bytes) else data
+            if HPA_KIND not in text:
+                continue
+            documents = iter_documents(
+                text, file=file, limits=opts.limits, only=lambda chunk: HPA_KIND in chunk
+            )
+            for document in documents:
+                found.extend(e for e in read_document(document, file=file) if isinstance(e, HPA))
+        except InputError:
+            continue
+    return found
 
 
 KEPT_CONTAINER_FIELDS = ("name", "image", "resources", "restartPolicy", "ports")
@@ -313,36 +371,14 @@ def detect_patterns(containers: Sequence[ContainerReport]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _apply_hpas(
-    hpas: list[HPA],
-    targets: dict[tuple[str, str, str], tuple[int, Workload, dict]],
-    reports: list[WorkloadReport],
-    skipped: list[Skipped],
-    opts: Options,
-) -> None:
-    for hpa in hpas:
-        key = (hpa.target_kind, hpa.target_name, hpa.namespace or "default")
-        target = targets.get(key)
-        if target is None or not hpa_targets(hpa, target[1]):
-            skipped.append(
-                Skipped(
-                    hpa.file,
-                    hpa.document,
-                    hpa.line,
-                    "HorizontalPodAutoscaler",
-                    hpa.name,
-                    f"its target {hpa.target_kind} '{hpa.target_name}' is not in the input",
-                )
-            )
-            continue
-        index, workload, roles = target
-        ctx = HpaContext(hpa, workload, roles, opts.kubernetes_version)
-        found = [replace(f, file=hpa.file) for r in HPA_RULES for f in r.check(r, ctx)]
-        report = reports[index]
-        kept, suppressed = _split_suppressed(found, report.ignored_rules)
-        reports[index] = replace(
-            report,
-            findings=_sorted([*report.findings, *kept]),
-            suppressed=(*report.suppressed, *suppressed),
-            hpas=(*report.hpas, hpa.name),
-        )
+def _link(hpa: HPA, report: WorkloadReport, roles: dict, opts: Options) -> WorkloadReport:
+    """Add what ``hpa`` means for the workload it scales: its findings and its name."""
+    ctx = HpaContext(hpa, report.workload, roles, opts.kubernetes_version)
+    found = [replace(f, file=hpa.file) for r in HPA_RULES for f in r.check(r, ctx)]
+    kept, suppressed = _split_suppressed(found, report.ignored_rules)
+    return replace(
+        report,
+        findings=_sorted([*report.findings, *kept]),
+        suppressed=(*report.suppressed, *suppressed),
+        hpas=(*report.hpas, hpa.name),
+    )

@@ -274,14 +274,26 @@ def _location(file: str, line: int | None) -> dict[str, Any]:
 
 def to_text(report: Report) -> str:
     """Return a report for people reading a terminal."""
-    lines: list[str] = [
+    lines = text_header(report)
+    for w in report.workloads:
+        lines.extend(text_workload(w))
+    lines.extend(text_footer(report, _summary(report)))
+    return "\n".join(lines) + "\n"
+
+
+def text_header(report: Report) -> list[str]:
+    """The text report's first lines (the workloads follow)."""
+    return [
         f"Pod Pattern Advisor {report.analyzer_version} - Kubernetes "
         f"{format_version(report.kubernetes_version)}"
         f"{'' if report.api_defaults else ' (no API defaulting)'}",
         "",
     ]
-    for w in report.workloads:
-        lines.extend(_text_workload(w))
+
+
+def text_footer(report: Report, counts: Mapping[str, int]) -> list[str]:
+    """The text report's last lines: skipped and unreadable documents, then the totals."""
+    lines: list[str] = []
     for s in report.skipped:
         lines.append(
             f"skipped {s.file}:{s.line or '?'} (document {s.document}) "
@@ -290,17 +302,17 @@ def to_text(report: Report) -> str:
     for e in report.errors:
         where = f"document {e.document}, " if e.document else ""
         lines.append(f"ERROR {e.file}: {where}line {e.line or '?'}: {e.message}")
-    counts = _summary(report)
     lines.append("")
     lines.append(
         f"{counts['workloads']} workload(s): {counts['error']} error(s), "
         f"{counts['warning']} warning(s), {counts['info']} info; "
         f"{len(report.skipped)} skipped, {len(report.errors)} unreadable"
     )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def _text_workload(w: WorkloadReport) -> list[str]:
+def text_workload(w: WorkloadReport) -> list[str]:
+    """The text report's lines for one workload."""
     wl = w.workload
     ns = f" -n {wl.namespace}" if wl.namespace else ""
     out = [f"== {wl.kind}/{wl.name}{ns}  ({wl.file}:{wl.line}, document {wl.document})"]
