@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from advisor.core.analyze import Options, Report, iter_analysis
+from advisor.core.analyze import Options, Report
 from advisor.core.errors import InputError
 from advisor.core.lifecycle import assumptions_from_mapping
 from advisor.core.roles import load_catalogue
 from advisor.core.rules import REGISTRY, SEVERITY_RANK
-from advisor.core.stream import write_report
 from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
-from advisor.core.yamlload import Limits, with_big_stack
+from advisor.core.yamlload import Limits
+from advisor.parallel import default_jobs, write_files
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -79,6 +79,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-bytes", type=int, default=Limits().max_bytes, help="largest input accepted"
     )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="processes that analyse files side by side (default: the cores; inputs under "
+        "1 MiB in all use one); the report is the same",
+    )
 
 
 def main(
@@ -117,11 +125,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         return EXIT_USAGE
     # Each workload is written as soon as it is analysed: memory follows the largest
     # document, not the input (advisor.core.stream).
-    tally = with_big_stack(
-        lambda: write_report(
-            iter_analysis(inputs, options=options), fmt=args.format, options=options, out=stdout
-        )
-    )
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    tally = write_files(inputs, fmt=args.format, options=options, out=stdout, jobs=jobs)
     for problem in tally.errors:
         where = f"document {problem.document}, " if problem.document else ""
         stderr.write(
@@ -143,6 +148,16 @@ def _options(args: argparse.Namespace) -> Options:
         limits=Limits(max_bytes=args.max_bytes),
         catalogue=catalogue,
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _parse_assumptions(items: Sequence[str]) -> dict[str, object]:

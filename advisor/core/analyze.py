@@ -158,14 +158,30 @@ def iter_analysis(inputs: Sequence[tuple[str, str | bytes]], *, options: Options
     documents, so a writer that streams these items needs memory for one document at a time.
     Call it inside :func:`with_big_stack` unless the input is small.
     """
+    hpas = autoscalers(inputs, options)
+    linked: set[int] = set()
+    yield from iter_part(inputs, options=options, hpas=hpas, linked=linked)
+    yield from unlinked(hpas, linked)
+
+
+def iter_part(
+    inputs: Sequence[tuple[str, str | bytes]],
+    *,
+    options: Options,
+    hpas: Sequence[HPA],
+    linked: set[int],
+) -> Iterator[Item]:
+    """Analyse some of a run's inputs, linking workloads to the run's ``hpas``.
+
+    Adds to ``linked`` the positions in ``hpas`` of the autoscalers that found their target;
+    a run split into parts (``--jobs``) reports the others once, with :func:`unlinked`.
+    """
     opts = options
     catalogue = opts.catalogue or load_catalogue()
-    hpas = _autoscalers(inputs, opts)
-    by_target: dict[tuple[str, str, str], list[HPA]] = {}
-    for hpa in hpas:
+    by_target: dict[tuple[str, str, str], list[tuple[int, HPA]]] = {}
+    for position, hpa in enumerate(hpas):
         key = (hpa.target_kind, hpa.target_name, hpa.namespace or "default")
-        by_target.setdefault(key, []).append(hpa)
-    linked: set[int] = set()
+        by_target.setdefault(key, []).append((position, hpa))
     for file, data in inputs:
         try:
             text = decode(data, file=file) if isinstance(data, bytes) else data
@@ -177,17 +193,21 @@ def iter_analysis(inputs: Sequence[tuple[str, str | bytes]], *, options: Options
                         slim = _slim(entry)
                         report = replace(report, workload=slim)
                         key = (entry.kind, entry.name, entry.namespace or "default")
-                        for hpa in by_target.get(key, ()):
+                        for position, hpa in by_target.get(key, ()):
                             if hpa_targets(hpa, slim):
                                 report = _link(hpa, report, roles, opts)
-                                linked.add(id(hpa))
+                                linked.add(position)
                         yield report
                     elif isinstance(entry, (Skipped, Problem)):
                         yield entry
         except InputError as exc:
             yield Problem(file, exc.document, exc.line, exc.message)
-    for hpa in hpas:
-        if id(hpa) not in linked:
+
+
+def unlinked(hpas: Sequence[HPA], linked: set[int]) -> Iterator[Skipped]:
+    """Report each autoscaler whose target is not in the input."""
+    for position, hpa in enumerate(hpas):
+        if position not in linked:
             yield Skipped(
                 hpa.file,
                 hpa.document,
@@ -198,7 +218,7 @@ def iter_analysis(inputs: Sequence[tuple[str, str | bytes]], *, options: Options
             )
 
 
-def _autoscalers(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> list[HPA]:
+def autoscalers(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> list[HPA]:
     """Read every HorizontalPodAutoscaler first, so each workload is linked as it is analysed.
 
     Only documents whose text names the kind are parsed (a substring test per document), so

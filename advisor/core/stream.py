@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -62,59 +62,88 @@ class Tally:
 
 def write_report(items: Iterable[Item], *, fmt: str, options: Options, out: IO[str]) -> Tally:
     """Write ``items`` (from :func:`advisor.core.analyze.iter_analysis`) as ``fmt`` to ``out``."""
-    if fmt == "text":
-        return _write_text(items, options, out)
-    tally = Tally()
+    if fmt == "text":  # nothing comes before the workloads that depends on them
+        tally = Tally()
+        out.write("\n".join(text_header(_skeleton(tally, options))) + "\n")
+        write_body(items, fmt=fmt, out=out, tally=tally)
+        write_document(tally, [], fmt=fmt, options=options, out=out)
+        return tally
     with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, mode="w+", encoding="utf-8") as spool:
-        first = True
-        rule_ids = list(REGISTRY)
-        for item in items:
-            if not isinstance(item, WorkloadReport):
-                _keep(tally, item)
-                continue
-            tally.add(item)
-            if fmt == "json":
-                parts = [dumps(workload_dict(item))]
-            else:
-                parts = [
-                    dumps(_sarif_result(item, f, rule_ids.index(f.rule))) for f in item.findings
-                ]
-            for part in parts:
-                # Indented as the list's items are in the whole document: json 4, SARIF 8.
-                pad = " " * (4 if fmt == "json" else 8)
-                spool.write(("" if first else ",\n") + pad + part.replace("\n", "\n" + pad))
-                first = False
-        skeleton = _skeleton(tally, options)
-        document = to_dict(skeleton) if fmt == "json" else to_sarif(skeleton)
-        if fmt == "json":
-            document["summary"] = tally.summary()
-            document["workloads"] = _PLACEHOLDER
-        else:
-            document["runs"][0]["results"] = _PLACEHOLDER
-        head, _, tail = dumps(document).partition(dumps(_PLACEHOLDER))
-        out.write(head)
-        if first:  # nothing was spooled: an empty list, as the whole-report writer prints it
-            out.write("[]")
-        else:
-            out.write("[\n")
-            spool.seek(0)
-            shutil.copyfileobj(spool, out)
-            out.write("\n" + " " * (2 if fmt == "json" else 6) + "]")
-        out.write(tail + "\n")
+        tally = Tally()
+        write_body(items, fmt=fmt, out=spool, tally=tally)
+        spool.seek(0)
+        write_document(tally, [spool], fmt=fmt, options=options, out=out)
     return tally
 
 
-def _write_text(items: Iterable[Item], options: Options, out: IO[str]) -> Tally:
-    tally = Tally()
-    out.write("\n".join(text_header(_skeleton(tally, options))) + "\n")
+def write_body(items: Iterable[Item], *, fmt: str, out: IO[str], tally: Tally) -> None:
+    """Write the per-workload part of the report (JSON workloads, SARIF results or text).
+
+    JSON and SARIF items are separated by ",\n" and indented as in the whole document; the
+    bodies of several parts are joined by :func:`write_document`.
+    """
+    first = True
+    rule_ids = list(REGISTRY)
+    pad = " " * (4 if fmt == "json" else 8)  # the list items' indent: json 4, SARIF 8
     for item in items:
-        if isinstance(item, WorkloadReport):
-            tally.add(item)
-            out.write("\n".join(text_workload(item)) + "\n")
-        else:
+        if not isinstance(item, WorkloadReport):
             _keep(tally, item)
-    out.write("\n".join(text_footer(_skeleton(tally, options), tally.summary())) + "\n")
-    return tally
+            continue
+        tally.add(item)
+        if fmt == "text":
+            out.write("\n".join(text_workload(item)) + "\n")
+            continue
+        if fmt == "json":
+            parts = [dumps(workload_dict(item))]
+        else:
+            parts = [dumps(_sarif_result(item, f, rule_ids.index(f.rule))) for f in item.findings]
+        for part in parts:
+            out.write(("" if first else ",\n") + pad + part.replace("\n", "\n" + pad))
+            first = False
+
+
+def write_document(
+    tally: Tally, bodies: Sequence[IO[str]], *, fmt: str, options: Options, out: IO[str]
+) -> None:
+    """Write the report around ``bodies`` (read from where they stand), given the totals.
+
+    For text the header was written before the body: only the footer is written here.
+    """
+    if fmt == "text":
+        out.write("\n".join(text_footer(_skeleton(tally, options), tally.summary())) + "\n")
+        return
+    skeleton = _skeleton(tally, options)
+    document = to_dict(skeleton) if fmt == "json" else to_sarif(skeleton)
+    if fmt == "json":
+        document["summary"] = tally.summary()
+        document["workloads"] = _PLACEHOLDER
+    else:
+        document["runs"][0]["results"] = _PLACEHOLDER
+    head, _, tail = dumps(document).partition(dumps(_PLACEHOLDER))
+    out.write(head)
+    wrote = False
+    for body in bodies:
+        chunk = body.read(1)
+        if not chunk:
+            continue
+        out.write(",\n" if wrote else "[\n")
+        out.write(chunk)
+        shutil.copyfileobj(body, out)
+        wrote = True
+    out.write(("\n" + " " * (2 if fmt == "json" else 6) + "]") if wrote else "[]")
+    out.write(tail + "\n")
+
+
+def merge(tallies: Iterable[Tally]) -> Tally:
+    """Add up the tallies of a run's parts, in input order."""
+    total = Tally()
+    for t in tallies:
+        total.workloads += t.workloads
+        for severity, n in t.counts.items():
+            total.counts[severity] += n
+        total.skipped.extend(t.skipped)
+        total.errors.extend(t.errors)
+    return total
 
 
 def _keep(tally: Tally, item: Any) -> None:
