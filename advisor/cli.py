@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from advisor.core.analyze import Options, Report, analyze
+from advisor.core.analyze import Options, Report
 from advisor.core.errors import InputError
 from advisor.core.lifecycle import assumptions_from_mapping
-from advisor.core.report import to_json, to_sarif, to_text
 from advisor.core.roles import load_catalogue
 from advisor.core.rules import REGISTRY, SEVERITY_RANK
 from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
 from advisor.core.yamlload import Limits
+from advisor.parallel import default_jobs, write_files
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -79,6 +79,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-bytes", type=int, default=Limits().max_bytes, help="largest input accepted"
     )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="processes that analyse files side by side (default: the cores; inputs under "
+        "1 MiB in all use one); the report is the same",
+    )
 
 
 def main(
@@ -115,14 +123,16 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except (ValueError, InputError, OSError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
-    report = analyze(inputs, options=options)
-    stdout.write(render(report, args.format))
-    for problem in report.errors:
+    # Each workload is written as soon as it is analysed: memory follows the largest
+    # document, not the input (advisor.core.stream).
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    tally = write_files(inputs, fmt=args.format, options=options, out=stdout, jobs=jobs)
+    for problem in tally.errors:
         where = f"document {problem.document}, " if problem.document else ""
         stderr.write(
             f"error: {problem.file}: {where}line {problem.line or '?'}: {problem.message}\n"
         )
-    return exit_code(report, args.fail_on)
+    return _exit_code(bool(tally.errors), tally.worst_severity(), args.fail_on)
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -138,6 +148,16 @@ def _options(args: argparse.Namespace) -> Options:
         limits=Limits(max_bytes=args.max_bytes),
         catalogue=catalogue,
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _parse_assumptions(items: Sequence[str]) -> dict[str, object]:
@@ -169,19 +189,14 @@ def _read_inputs(files: Sequence[str], stdin: TextIO) -> list[tuple[str, str | b
     return inputs
 
 
-def render(report: Report, fmt: str) -> str:
-    if fmt == "json":
-        return to_json(report) + "\n"
-    if fmt == "sarif":
-        return json.dumps(to_sarif(report), indent=2) + "\n"
-    return to_text(report)
-
-
 def exit_code(report: Report, fail_on: str) -> int:
     """2 for unreadable input, 1 for a finding at or above ``fail_on``, else 0."""
-    if report.errors:
+    return _exit_code(bool(report.errors), report.worst_severity(), fail_on)
+
+
+def _exit_code(unreadable: bool, worst: str | None, fail_on: str) -> int:
+    if unreadable:
         return EXIT_USAGE
-    worst = report.worst_severity()
     if fail_on == "never" or worst is None:
         return EXIT_OK
     return EXIT_FINDINGS if SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on] else EXIT_OK

@@ -181,7 +181,6 @@ def main() -> None:
         f"{warmup * 1000:.0f} ms.\n"
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"core-{now:%Y%m%d-%H%M}.md").write_text(text)
     (RESULTS / "core-latest.md").write_text(text)
     print(text)
 

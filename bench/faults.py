@@ -4,7 +4,7 @@
                                      [--max-requests 3000] [--max-seconds 90] [--pace 0]
                                      [--mode fast|immediate]
 
-Writes ``bench/results/faults-latest.md`` (and a dated copy, and ``faults-latest.json``); the
+Writes ``bench/results/faults-latest.md`` (and ``faults-latest.json``); the
 exit code is 1 when a requirement below is not met. ``tests/faults/test_pg_restart.py`` runs
 the same scenario, lighter, in the test suite.
 
@@ -966,11 +966,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = result.figures()
     figures["problems"] = result.problems()
     figures["config"] = dataclasses.asdict(config)
-    dated = write_result("faults", report(result, load), figures)
+    latest = write_result("faults", report(result, load), figures)
     print(result.summary())
     for problem in figures["problems"]:
         print(f"  NOT MET: {problem}")
-    log(f"wrote bench/results/faults-latest.md ({dated.name})")
+    log(f"wrote {latest}")
     return 1 if figures["problems"] else 0
 
 

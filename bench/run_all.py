@@ -5,13 +5,16 @@
 Runs, each as its own process so that a failure in one does not stop the others:
 
 * ``bench/core.py``         the analysis core against libyaml's CSafeLoader alone;
+* ``bench/cli.py``          the command line, whole process, against a CSafeLoader process;
 * ``bench/page_weight.py``  the compressed bytes of a first visit to the analysis page;
 * ``bench/peer.py``         ``manage.py analyze`` against checkov on the corpus;
 * ``bench/web.py``          gunicorn under a bounded wrk load: the analyse API against /healthz.
 
-Every result file (``bench/results/<name>-latest.md`` plus a dated copy
-``<name>-YYYYMMDD-HHMM.md``) carries the date, the commit and the machine (cores, CPU model,
-Python); ``bench/results/latest.md`` combines a summary table with every benchmark's report.
+Every result file (``bench/results/<name>-latest.md``, one per benchmark, overwritten) carries
+the date, the commit and the machine (cores, CPU model, Python); each run also appends its
+headline figures under a dated heading to ``bench/results/history.md`` (one history file, not a
+dated file per run); ``bench/results/latest.md`` combines a summary table with every
+benchmark's report.
 ``--quick`` passes smaller settings (fewer repeats, shorter loads) for a smoke test; the figures
 in the README come from a run without it. The exit code is 1 when a benchmark failed to run
 (a missed target is reported in the results, not in the exit code).
@@ -37,6 +40,7 @@ PROVENANCE = "<!-- provenance -->"
 # name, script, arguments for --quick
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("core", "bench/core.py", ["--repeat", "2", "--megabytes", "2"]),
+    ("cli", "bench/cli.py", ["--quick"]),
     ("page-weight", "bench/page_weight.py", []),
     ("peer", "bench/peer.py", ["--repeat", "2"]),
     ("web", "bench/web.py", ["--duration", "3", "--warmup", "1"]),
@@ -105,24 +109,35 @@ def provenance(
 
 
 def write_result(name: str, markdown: str, data: dict | None = None) -> Path:
-    """Write ``<name>-latest.md`` and a dated copy (and ``<name>-latest.json`` when given)."""
-    now = dt.datetime.now(dt.UTC)
+    """Write ``<name>-latest.md`` (and ``<name>-latest.json`` when given)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    dated = RESULTS / f"{name}-{now:%Y%m%d-%H%M}.md"
-    dated.write_text(markdown)
-    (RESULTS / f"{name}-latest.md").write_text(markdown)
+    latest = RESULTS / f"{name}-latest.md"
+    latest.write_text(markdown)
     if data is not None:
         (RESULTS / f"{name}-latest.json").write_text(json.dumps(data, indent=2) + "\n")
-    return dated
+    return latest
 
 
-def stamp_provenance(
-    name: str, before: set[Path], now: dt.datetime, load: tuple[float, float, float] | None
-) -> None:
-    """Make sure ``<name>-latest.md`` states date, commit and machine, and has a dated copy.
+HISTORY = RESULTS / "history.md"
+
+
+def append_history(name: str, markdown: str) -> None:
+    """Append one run's headline figures to ``history.md`` under a dated heading."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if not HISTORY.exists():
+        HISTORY.write_text(
+            "# Benchmark history\n\nEach run of a benchmark appends its headline figures here, "
+            "newest last; the full report of the latest run is `<name>-latest.md`.\n"
+        )
+    with HISTORY.open("a") as out:
+        out.write(f"\n## {name}: {provenance()}\n\n{markdown.strip()}\n")
+
+
+def stamp_provenance(name: str, now: dt.datetime, load: tuple[float, float, float] | None) -> None:
+    """Make sure ``<name>-latest.md`` states date, commit and machine.
 
     core.py and page_weight.py write their own files; this adds the provenance line under the
-    title when it is missing and writes (or refreshes) the dated copy from this run.
+    title when it is missing.
     """
     latest = RESULTS / f"{name}-latest.md"
     if not latest.exists():
@@ -132,12 +147,6 @@ def stamp_provenance(
         title, _, rest = text.partition("\n")
         text = f"{title}\n\n{PROVENANCE}\n{provenance(now, load)}\n{rest}"
         latest.write_text(text)
-    dated_re = re.compile(rf"^{re.escape(name)}-\d{{8}}-\d{{4}}\.md$")
-    new = [p for p in RESULTS.iterdir() if dated_re.match(p.name) and p not in before]
-    for path in new:
-        path.write_text(text)
-    if not new:
-        (RESULTS / f"{name}-{now:%Y%m%d-%H%M}.md").write_text(text)
 
 
 # --- headline figures for the summary ------------------------------------------------------
@@ -240,12 +249,29 @@ def _web_summary(data: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def _cli_summary(text: str) -> list[tuple[str, str, str]]:
+    rows = []
+    for m in re.finditer(
+        r"^\| (\w+) \| ([^|]+) \|.*\*\*([\d.]+x)\*\* \| ([^|]+) \|[^|]+\| ([^|]+) \|$", text, re.M
+    ):
+        rows.append(
+            (
+                f"cli {m[1]} ({m[2].strip()})",
+                f"{m[3]} the floor, {m[4].strip()} RSS",
+                f"target {m[5].strip()}",
+            )
+        )
+    return rows
+
+
 def summary_rows(name: str) -> list[tuple[str, str, str]]:
     md = RESULTS / f"{name}-latest.md"
     js = RESULTS / f"{name}-latest.json"
     try:
         if name == "core":
             return _core_summary(md.read_text())
+        if name == "cli":
+            return _cli_summary(md.read_text())
         if name == "page-weight":
             return _page_weight_summary(md.read_text())
         if name == "peer":
@@ -297,7 +323,7 @@ def combined(outcomes: list[tuple[str, int, float | None]], now: dt.datetime) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", help="comma-separated subset: core,page-weight,peer,web")
+    parser.add_argument("--only", help="comma-separated subset: core,cli,page-weight,peer,web")
     parser.add_argument("--quick", action="store_true", help="smaller settings (smoke test)")
     args = parser.parse_args()
     wanted = args.only.split(",") if args.only else [b[0] for b in BENCHMARKS]
@@ -311,7 +337,6 @@ def main() -> int:
             outcomes.append((name, 0, None))  # its last report goes into latest.md as it is
             continue
         print(f"==> {name}: {script}", file=sys.stderr, flush=True)
-        before = set(RESULTS.iterdir())
         now = dt.datetime.now(dt.UTC)
         load = load_average()
         started = time.perf_counter()
@@ -319,7 +344,10 @@ def main() -> int:
         rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
         seconds = time.perf_counter() - started
         if rc == 0:
-            stamp_provenance(name, before, now, load)
+            stamp_provenance(name, now, load)
+            rows = summary_rows(name)
+            if rows and not args.quick:
+                append_history(name, "\n".join(f"- {a}: {b} ({c})" for a, b, c in rows))
         else:
             print(f"==> {name} FAILED with exit code {rc}", file=sys.stderr)
         outcomes.append((name, rc, seconds))

@@ -40,3 +40,13 @@ def _rate_limits_off_unless_marked(request, settings) -> None:
     if request.node.get_closest_marker("ratelimit") is None:
         settings.ADVISOR_RATE_ANALYZE = "off"
         settings.ADVISOR_RATE_LOGIN = "off"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_team_catalogue() -> None:
+    """Forget the process's cached team catalogue: a test's entries are rolled back with its
+    transaction, which no signal announces (in production the rebuild happens in a later
+    request, after the transaction that changed the entries has ended)."""
+    from webui import services
+
+    services._catalogue_memo = None

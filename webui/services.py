@@ -6,6 +6,7 @@ Views and API endpoints stay thin: they validate input, call these functions, an
 from __future__ import annotations
 
 import difflib
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,14 +34,60 @@ class EditConflict(Exception):
         self.current = current
 
 
+# The team catalogue changes only when someone edits an entry in the admin, but every analysis
+# reads it. Each process keeps the built catalogue with the version it was built at; the version
+# lives in the shared cache (Redis in production, so every worker and replica sees a bump) and
+# is bumped whenever an entry is saved or deleted (webui.apps connects the signals).
+CATALOGUE_VERSION_KEY = "advisor:team-catalogue:version"
+_catalogue_memo: tuple[object, Catalogue] | None = None
+
+
+def bump_catalogue_version(**_: Any) -> None:
+    """Make every process rebuild the team catalogue on its next analysis."""
+    from django.core.cache import cache
+
+    global _catalogue_memo
+    _catalogue_memo = None
+    try:
+        cache.incr(CATALOGUE_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value differs from what was seen
+        cache.set(CATALOGUE_VERSION_KEY, secrets.randbits(62), timeout=None)
+
+
 def team_catalogue() -> Catalogue:
     """The bundled image catalogue with the team's own entries (from the admin) first."""
+    global _catalogue_memo
+    version = _catalogue_version()
+    memo = _catalogue_memo
+    if version is not None and memo is not None and memo[0] == version:
+        return memo[1]
+    catalogue, complete = _build_team_catalogue()
+    if version is not None and complete:  # never keep one built while the database was down
+        _catalogue_memo = (version, catalogue)
+    return catalogue
+
+
+def _catalogue_version() -> object | None:
+    """The shared catalogue version, set on first use; None when the cache is unavailable."""
+    from django.core.cache import cache
+
+    try:
+        version = cache.get(CATALOGUE_VERSION_KEY)
+        if version is None:
+            cache.add(CATALOGUE_VERSION_KEY, secrets.randbits(62), timeout=None)
+            version = cache.get(CATALOGUE_VERSION_KEY)
+    except Exception:  # a cache outage must not stop analysis: read the database each time
+        return None
+    return version
+
+
+def _build_team_catalogue() -> tuple[Catalogue, bool]:
     bundled = load_catalogue()
     try:
         rows = list(CatalogueImage.objects.filter(enabled=True))
     except DatabaseError:
         # Analysis must keep working while the database is down; it only loses team entries.
-        return bundled
+        return bundled, False
     team = tuple(
         CatalogueEntry(
             id=row.entry_id,
@@ -54,9 +101,9 @@ def team_catalogue() -> Catalogue:
         for row in rows
     )
     if not team:
-        return bundled
+        return bundled, True
     ids = {e.id for e in team}
-    return Catalogue(team + tuple(e for e in bundled.entries if e.id not in ids))
+    return Catalogue(team + tuple(e for e in bundled.entries if e.id not in ids)), True
 
 
 def analyse(

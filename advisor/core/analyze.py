@@ -7,7 +7,7 @@ little more memory than its results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from advisor.core import ANALYZER_VERSION
@@ -22,7 +22,7 @@ from advisor.core.schema import validate
 from advisor.core.sizing import Sizing, effective_resources
 from advisor.core.source import get_map
 from advisor.core.versions import NEWEST, feature_state, format_version
-from advisor.core.yamlload import Limits, decode, iter_documents, with_big_stack
+from advisor.core.yamlload import Limits, decode, iter_documents, paused_gc, with_big_stack
 
 IGNORE_ANNOTATION = "pod-advisor.io/ignore"
 
@@ -102,9 +102,20 @@ class Report:
         return {v: k for k, v in SEVERITY_RANK.items()}[max(ranks)]
 
 
+# Inputs up to this size are analysed on the calling thread. Each nesting level costs at most
+# one character and about a kilobyte of the composer's C stack, so 8 KiB stays far inside the
+# 8 MiB stack a process or server thread starts with; larger inputs get the loader thread.
+INLINE_MAX_BYTES = 8 * 1024
+
+
 def analyze(inputs: Sequence[tuple[str, str | bytes]], *, options: Options | None = None) -> Report:
     """Analyse ``(file name, text)`` inputs into one :class:`Report`."""
     opts = options or Options()
+    if sum(len(data) for _, data in inputs) <= INLINE_MAX_BYTES:
+        # Too short to nest deeper than the caller's own stack allows: skip the loader thread
+        # (its start-up is a large share of a small API request).
+        with paused_gc():
+            return _analyze(inputs, opts)
     return with_big_stack(lambda: _analyze(inputs, opts))
 
 
@@ -114,33 +125,16 @@ def analyze_text(text: str | bytes, *, file: str = "manifest.yaml", **kwargs: ob
 
 
 def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report:
-    catalogue = opts.catalogue or load_catalogue()
     reports: list[WorkloadReport] = []
-    hpas: list[HPA] = []
     skipped: list[Skipped] = []
     errors: list[Problem] = []
-    targets: dict[tuple[str, str, str], tuple[int, Workload, dict]] = {}
-    for file, data in inputs:
-        try:
-            text = decode(data, file=file) if isinstance(data, bytes) else data
-            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
-            for document in documents:
-                for entry in read_document(document, file=file):
-                    if isinstance(entry, Workload):
-                        report, roles = analyze_workload(entry, opts, catalogue)
-                        slim = _slim(entry)
-                        key = (entry.kind, entry.name, entry.namespace or "default")
-                        targets[key] = (len(reports), slim, roles)
-                        reports.append(replace(report, workload=slim))
-                    elif isinstance(entry, HPA):
-                        hpas.append(entry)
-                    elif isinstance(entry, Skipped):
-                        skipped.append(entry)
-                    else:
-                        errors.append(entry)
-        except InputError as exc:
-            errors.append(Problem(file, exc.document, exc.line, exc.message))
-    _apply_hpas(hpas, targets, reports, skipped, opts)
+    for item in iter_analysis(inputs, options=opts):
+        if isinstance(item, WorkloadReport):
+            reports.append(item)
+        elif isinstance(item, Skipped):
+            skipped.append(item)
+        else:
+            errors.append(item)
     return Report(
         analyzer_version=ANALYZER_VERSION,
         kubernetes_version=opts.kubernetes_version,
@@ -150,6 +144,101 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
         skipped=tuple(skipped),
         errors=tuple(errors),
     )
+
+
+Item = WorkloadReport | Skipped | Problem
+HPA_KIND = "HorizontalPodAutoscaler"
+
+
+def iter_analysis(inputs: Sequence[tuple[str, str | bytes]], *, options: Options) -> Iterator[Item]:
+    """Yield each workload's report as soon as it is analysed, in input order.
+
+    Skipped documents and unreadable ones are yielded where they occur; autoscalers whose
+    target is not in the input come last. Nothing but the autoscalers is kept between
+    documents, so a writer that streams these items needs memory for one document at a time.
+    Call it inside :func:`with_big_stack` unless the input is small.
+    """
+    hpas = autoscalers(inputs, options)
+    linked: set[int] = set()
+    yield from iter_part(inputs, options=options, hpas=hpas, linked=linked)
+    yield from unlinked(hpas, linked)
+
+
+def iter_part(
+    inputs: Sequence[tuple[str, str | bytes]],
+    *,
+    options: Options,
+    hpas: Sequence[HPA],
+    linked: set[int],
+) -> Iterator[Item]:
+    """Analyse some of a run's inputs, linking workloads to the run's ``hpas``.
+
+    Adds to ``linked`` the positions in ``hpas`` of the autoscalers that found their target;
+    a run split into parts (``--jobs``) reports the others once, with :func:`unlinked`.
+    """
+    opts = options
+    catalogue = opts.catalogue or load_catalogue()
+    by_target: dict[tuple[str, str, str], list[tuple[int, HPA]]] = {}
+    for position, hpa in enumerate(hpas):
+        key = (hpa.target_kind, hpa.target_name, hpa.namespace or "default")
+        by_target.setdefault(key, []).append((position, hpa))
+    for file, data in inputs:
+        try:
+            text = decode(data, file=file) if isinstance(data, bytes) else data
+            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
+            for document in documents:
+                for entry in read_document(document, file=file):
+                    if isinstance(entry, Workload):
+                        report, roles = analyze_workload(entry, opts, catalogue)
+                        slim = _slim(entry)
+                        report = replace(report, workload=slim)
+                        key = (entry.kind, entry.name, entry.namespace or "default")
+                        for position, hpa in by_target.get(key, ()):
+                            if hpa_targets(hpa, slim):
+                                report = _link(hpa, report, roles, opts)
+                                linked.add(position)
+                        yield report
+                    elif isinstance(entry, (Skipped, Problem)):
+                        yield entry
+        except InputError as exc:
+            yield Problem(file, exc.document, exc.line, exc.message)
+
+
+def unlinked(hpas: Sequence[HPA], linked: set[int]) -> Iterator[Skipped]:
+    """Report each autoscaler whose target is not in the input."""
+    for position, hpa in enumerate(hpas):
+        if position not in linked:
+            yield Skipped(
+                hpa.file,
+                hpa.document,
+                hpa.line,
+                HPA_KIND,
+                hpa.name,
+                f"its target {hpa.target_kind} '{hpa.target_name}' is not in the input",
+            )
+
+
+def autoscalers(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> list[HPA]:
+    """Read every HorizontalPodAutoscaler first, so each workload is linked as it is analysed.
+
+    Only documents whose text names the kind are parsed (a substring test per document), so
+    this pass costs a scan of the input, not a second parse; what it cannot read, the main
+    pass reports.
+    """
+    found: list[HPA] = []
+    for file, data in inputs:
+        try:
+            text = decode(data, file=file) if isinstance(data, bytes) else data
+            if HPA_KIND not in text:
+                continue
+            documents = iter_documents(
+                text, file=file, limits=opts.limits, only=lambda chunk: HPA_KIND in chunk
+            )
+            for document in documents:
+                found.extend(e for e in read_document(document, file=file) if isinstance(e, HPA))
+        except InputError:
+            continue
+    return found
 
 
 KEPT_CONTAINER_FIELDS = ("name", "image", "resources", "restartPolicy", "ports")
@@ -302,36 +391,14 @@ def detect_patterns(containers: Sequence[ContainerReport]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _apply_hpas(
-    hpas: list[HPA],
-    targets: dict[tuple[str, str, str], tuple[int, Workload, dict]],
-    reports: list[WorkloadReport],
-    skipped: list[Skipped],
-    opts: Options,
-) -> None:
-    for hpa in hpas:
-        key = (hpa.target_kind, hpa.target_name, hpa.namespace or "default")
-        target = targets.get(key)
-        if target is None or not hpa_targets(hpa, target[1]):
-            skipped.append(
-                Skipped(
-                    hpa.file,
-                    hpa.document,
-                    hpa.line,
-                    "HorizontalPodAutoscaler",
-                    hpa.name,
-                    f"its target {hpa.target_kind} '{hpa.target_name}' is not in the input",
-                )
-            )
-            continue
-        index, workload, roles = target
-        ctx = HpaContext(hpa, workload, roles, opts.kubernetes_version)
-        found = [replace(f, file=hpa.file) for r in HPA_RULES for f in r.check(r, ctx)]
-        report = reports[index]
-        kept, suppressed = _split_suppressed(found, report.ignored_rules)
-        reports[index] = replace(
-            report,
-            findings=_sorted([*report.findings, *kept]),
-            suppressed=(*report.suppressed, *suppressed),
-            hpas=(*report.hpas, hpa.name),
-        )
+def _link(hpa: HPA, report: WorkloadReport, roles: dict, opts: Options) -> WorkloadReport:
+    """Add what ``hpa`` means for the workload it scales: its findings and its name."""
+    ctx = HpaContext(hpa, report.workload, roles, opts.kubernetes_version)
+    found = [replace(f, file=hpa.file) for r in HPA_RULES for f in r.check(r, ctx)]
+    kept, suppressed = _split_suppressed(found, report.ignored_rules)
+    return replace(
+        report,
+        findings=_sorted([*report.findings, *kept]),
+        suppressed=(*report.suppressed, *suppressed),
+        hpas=(*report.hpas, hpa.name),
+    )

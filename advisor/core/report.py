@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Report, WorkloadReport
 from advisor.core.lifecycle import Timeline
@@ -164,7 +166,31 @@ def timeline_details(t: Timeline) -> dict[str, Any]:
 
 
 def to_json(report: Report, *, indent: int | None = 2) -> str:
-    return json.dumps(to_dict(report), indent=indent, ensure_ascii=False)
+    return dumps(to_dict(report), indent=indent)
+
+
+def dumps(data: Any, *, indent: int | None = 2) -> str:
+    """Serialise a report document: orjson where it gives ``json.dumps``'s exact text.
+
+    ``json.dumps(indent=2, ensure_ascii=False)`` and orjson's ``OPT_INDENT_2`` write the same
+    bytes for what reports hold (str keys, strings, ints within 64 bits, finite floats, lists,
+    dicts); anything else (a huge int, a non-finite float) falls back to ``json``.
+    """
+    if indent in (2, None):
+        try:
+            option = orjson.OPT_INDENT_2 if indent == 2 else 0
+            text = orjson.dumps(data, option=option).decode()
+        except (TypeError, OverflowError):
+            pass
+        else:
+            return text if indent == 2 else _compact(text)
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
+def _compact(text: str) -> str:
+    # json.dumps(indent=None) separates items with ", " and keys with ": "; orjson writes
+    # neither space, so re-encode through json for that (rare) form.
+    return json.dumps(json.loads(text), ensure_ascii=False)
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
@@ -248,14 +274,26 @@ def _location(file: str, line: int | None) -> dict[str, Any]:
 
 def to_text(report: Report) -> str:
     """Return a report for people reading a terminal."""
-    lines: list[str] = [
+    lines = text_header(report)
+    for w in report.workloads:
+        lines.extend(text_workload(w))
+    lines.extend(text_footer(report, _summary(report)))
+    return "\n".join(lines) + "\n"
+
+
+def text_header(report: Report) -> list[str]:
+    """The text report's first lines (the workloads follow)."""
+    return [
         f"Pod Pattern Advisor {report.analyzer_version} - Kubernetes "
         f"{format_version(report.kubernetes_version)}"
         f"{'' if report.api_defaults else ' (no API defaulting)'}",
         "",
     ]
-    for w in report.workloads:
-        lines.extend(_text_workload(w))
+
+
+def text_footer(report: Report, counts: Mapping[str, int]) -> list[str]:
+    """The text report's last lines: skipped and unreadable documents, then the totals."""
+    lines: list[str] = []
     for s in report.skipped:
         lines.append(
             f"skipped {s.file}:{s.line or '?'} (document {s.document}) "
@@ -264,17 +302,17 @@ def to_text(report: Report) -> str:
     for e in report.errors:
         where = f"document {e.document}, " if e.document else ""
         lines.append(f"ERROR {e.file}: {where}line {e.line or '?'}: {e.message}")
-    counts = _summary(report)
     lines.append("")
     lines.append(
         f"{counts['workloads']} workload(s): {counts['error']} error(s), "
         f"{counts['warning']} warning(s), {counts['info']} info; "
         f"{len(report.skipped)} skipped, {len(report.errors)} unreadable"
     )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def _text_workload(w: WorkloadReport) -> list[str]:
+def text_workload(w: WorkloadReport) -> list[str]:
+    """The text report's lines for one workload."""
     wl = w.workload
     ns = f" -n {wl.namespace}" if wl.namespace else ""
     out = [f"== {wl.kind}/{wl.name}{ns}  ({wl.file}:{wl.line}, document {wl.document})"]

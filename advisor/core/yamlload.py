@@ -165,11 +165,13 @@ def iter_documents(
     file: str = "",
     limits: Limits = DEFAULT_LIMITS,
     shallow: Callable[[str], bool] | None = None,
+    only: Callable[[str], bool] | None = None,
 ) -> Iterator[Document]:
     """Yield documents one at a time; call it inside :func:`with_big_stack`.
 
     ``shallow(kind)`` may say that a document of that kind is only listed, not analysed: then
-    only its ``apiVersion``, ``kind`` and ``metadata`` are converted.
+    only its ``apiVersion``, ``kind`` and ``metadata`` are converted. ``only(text)`` may say
+    that a document is not wanted at all: it is then not parsed (numbers still count it).
     """
     too_big = len(text) > limits.max_bytes or (
         len(text) * 4 > limits.max_bytes  # only then can the UTF-8 size exceed the limit
@@ -179,20 +181,24 @@ def iter_documents(
         raise InputError(f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file)
     text = text.removeprefix("\ufeff")
     try:
-        yield from _documents(text, file, limits, shallow)
+        yield from _documents(text, file, limits, shallow, only)
     finally:
         # The tag cache holds strings of this input; do not keep them after it is read.
         _FastLoader.resolve.cache_clear()
 
 
 def _documents(
-    text: str, file: str, limits: Limits, shallow: Callable[[str], bool] | None
+    text: str,
+    file: str,
+    limits: Limits,
+    shallow: Callable[[str], bool] | None,
+    only: Callable[[str], bool] | None = None,
 ) -> Iterator[Document]:
     budget = _AliasBudget(limits.max_alias_nodes)
     for number, offset, chunk, empty in numbered_chunks(text):
         if number > limits.max_documents:
             raise InputError(f"more than {limits.max_documents:,} documents", file=file)
-        if empty:
+        if empty or (only is not None and not only(chunk)):
             continue
         yield _load_one(
             chunk,
