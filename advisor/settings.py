@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # reads it: no middleware above reads the body (CSRF reads the form in process_view, after
     # every middleware's request phase), and being last its 413 page knows the user and htmx.
     "webui.limits.RequestSizeMiddleware",
+    # 429 past ADVISOR_RATE_WRITE / ADVISOR_RATE_PASSWORD, in process_view: after the CSRF check.
+    "webui.limits.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"
@@ -243,13 +245,24 @@ def envrate(name: str, default: str) -> str:
     return value
 
 
-# Rate limits per client address, counted in the cache below (webui.limits): analyses (the form,
-# /fix/ and POST /api/v1/analyze share one budget) and log-in attempts per address and user name.
+# Rate limits per client address, counted in the cache below (webui.limits, README "Security and
+# limits"): analyses (the form, /fix/ and POST /api/v1/analyze share one budget), changes to saved
+# reviews (saves, edits, imports, comments, status, deletions; HTML and API share one budget),
+# log-in attempts per address and user name and per address whatever the name, and password
+# changes per account.
 ADVISOR_RATE_ANALYZE = envrate("ADVISOR_RATE_ANALYZE", "60/minute")
+ADVISOR_RATE_WRITE = envrate("ADVISOR_RATE_WRITE", "30/minute")
 ADVISOR_RATE_LOGIN = envrate("ADVISOR_RATE_LOGIN", "10/minute")
+ADVISOR_RATE_LOGIN_ADDRESS = envrate("ADVISOR_RATE_LOGIN_ADDRESS", "30/minute")
+ADVISOR_RATE_PASSWORD = envrate("ADVISOR_RATE_PASSWORD", "5/minute")
 # Behind N reverse proxies that append to X-Forwarded-For (an ingress: 1), the client address is
 # the N-th entry from the right; 0 uses REMOTE_ADDR (every client behind a proxy shares one count).
 ADVISOR_TRUSTED_PROXIES = envint("ADVISOR_TRUSTED_PROXIES", 0)
+if ADVISOR_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ADVISOR_TRUSTED_PROXIES must be 0 or a number of proxies")
+
+# GET /metrics (Prometheus text format, webui.metrics): 404 unless on.
+ADVISOR_METRICS = envbool("ADVISOR_METRICS", False)
 
 CACHE_BACKENDS = {
     "locmem": "django.core.cache.backends.locmem.LocMemCache",
@@ -257,18 +270,50 @@ CACHE_BACKENDS = {
     "redis": "django.core.cache.backends.redis.RedisCache",
     "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
 }
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# A Redis that stops answering must not hold a worker: connecting and each command give up after
+# this many seconds (the rate limits then let analyses through and refuse log-ins, webui.limits).
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
-def cache_from_env() -> dict[str, dict[str, str]]:
-    """The default cache: per process in memory unless ``DJANGO_CACHE_BACKEND`` names another.
+def cache_from_env() -> dict[str, dict[str, object]]:
+    """The default cache: Redis at ``REDIS_URL`` (production), else ``DJANGO_CACHE_BACKEND``,
+    else per process in memory.
 
-    ``database`` (table ``DJANGO_CACHE_LOCATION``, default ``advisor_cache``, made by
-    ``manage.py createcachetable``), ``redis`` or ``memcached`` (``DJANGO_CACHE_LOCATION`` is the
-    server's URL or address), or a backend's dotted path. Rate limits count in this cache, so
-    several gunicorn workers share their counts only with a shared backend.
+    Rate limits and the metrics count in this cache, so they hold across gunicorn workers and
+    replicas only with a shared backend: ``REDIS_URL`` (``redis://host:6379/0``) selects Django's
+    built-in Redis backend, whose ``add`` (SET NX EX) and ``incr`` (INCR) are atomic in the
+    server. ``DJANGO_CACHE_BACKEND`` may also name ``database`` (table ``DJANGO_CACHE_LOCATION``,
+    default ``advisor_cache``, made by ``manage.py createcachetable``), ``memcached``
+    (``DJANGO_CACHE_LOCATION`` is its address) or a backend's dotted path.
+    ``DJANGO_CACHE_KEY_PREFIX`` keeps several deployments apart on one server.
     """
-    name = os.environ.get("DJANGO_CACHE_BACKEND", "").strip() or "locmem"
-    backend = CACHE_BACKENDS.get(name.lower(), name)
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    name = os.environ.get("DJANGO_CACHE_BACKEND", "").strip()
+    prefix = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "").strip()
+    if redis_url:
+        if name and name.lower() != "redis":
+            raise ImproperlyConfigured(
+                f"REDIS_URL is set, so the cache is Redis; unset DJANGO_CACHE_BACKEND ({name!r})"
+            )
+        if not redis_url.startswith(REDIS_SCHEMES):
+            raise ImproperlyConfigured(
+                "REDIS_URL must start with redis://, rediss:// or unix://, e.g. "
+                "redis://redis:6379/0"
+            )
+        return {
+            "default": {
+                "BACKEND": CACHE_BACKENDS["redis"],
+                "LOCATION": redis_url,
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {
+                    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                    "health_check_interval": 30,
+                },
+            }
+        }
+    backend = CACHE_BACKENDS.get((name or "locmem").lower(), name)
     if "." not in backend:
         raise ImproperlyConfigured(
             f"DJANGO_CACHE_BACKEND must be one of {', '.join(CACHE_BACKENDS)} or a dotted path, "
@@ -277,7 +322,7 @@ def cache_from_env() -> dict[str, dict[str, str]]:
     location = os.environ.get("DJANGO_CACHE_LOCATION", "").strip()
     if not location and backend == CACHE_BACKENDS["database"]:
         location = "advisor_cache"
-    return {"default": {"BACKEND": backend, "LOCATION": location}}
+    return {"default": {"BACKEND": backend, "LOCATION": location, "KEY_PREFIX": prefix}}
 
 
 CACHES = cache_from_env()
