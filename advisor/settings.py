@@ -6,6 +6,7 @@ Development defaults need no set-up: DEBUG on, SQLite in the repo root. Producti
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: times every request for its log line (LOG_FORMAT=json) and /metrics.
+    "webui.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -326,3 +329,40 @@ def cache_from_env() -> dict[str, dict[str, object]]:
 
 
 CACHES = cache_from_env()
+
+
+# Logs (README "Logs and metrics"): everything to standard error, as text or, with
+# LOG_FORMAT=json, one JSON object per line (webui.logformat). Django's default sends errors to
+# the console only when DEBUG is on (and otherwise mails them to ADMINS, which is empty): here
+# every 500 reaches the log with its traceback, in production as in development.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}"
+    )
+# In JSON, Python's warnings are log records too, so that every line of the log parses.
+logging.captureWarnings(LOG_FORMAT == "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "webui.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": LOG_FORMAT,
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Drops Django's own handlers (console only when debugging, mail to ADMINS): its records,
+        # 500s with their tracebacks among them, go to the root's handler like everyone's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
+}

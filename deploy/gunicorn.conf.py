@@ -20,7 +20,8 @@ environment with the default below.
   leave about 125 MiB of the pods' 512 MiB limit for the request that pushes a worker over:
   the kernel's OOM killer, which would cut every request of the pod, is not the first line.
 * Access log on standard output, unless ``LOG_FORMAT=json``: then the app writes one JSON line
-  per request itself (webui.middleware) and gunicorn's own line would be a second, unparsed one.
+  per request itself (webui.middleware), gunicorn's own line would be a second, unparsed one,
+  and gunicorn's other lines are written as JSON too.
 """
 
 from __future__ import annotations
@@ -51,8 +52,29 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10
 # No control socket: it would be written under $HOME, which a read-only container lacks.
 control_socket_disable = True
-accesslog = None if os.environ.get("LOG_FORMAT", "").strip().lower() == "json" else "-"
+JSON_LOGS = os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+accesslog = None if JSON_LOGS else "-"
 errorlog = "-"
+if JSON_LOGS:
+    # gunicorn's own lines (workers booting, timeouts, the memory guard) as JSON like the app's.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "webui.logformat.JsonFormatter"}},
+        "handlers": {
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            # The app's request line replaces the access log.
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+        },
+    }
 
 MAX_RSS_BYTES = _int("ADVISOR_WORKER_MAX_RSS_MB", 180) * 1024 * 1024
 

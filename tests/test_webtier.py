@@ -1,5 +1,5 @@
-"""The web tier with more than one process: rate limits shared through Redis by two gunicorn
-servers, and gunicorn's configuration (deploy/gunicorn.conf.py) with its memory guard.
+"""The web tier with more than one process: rate limits and metrics shared through Redis by two
+gunicorn servers, and gunicorn's configuration (deploy/gunicorn.conf.py) with its memory guard.
 
 The servers run ``deploy/entrypoint.sh`` for real, in production settings, on a SQLite file
 migrated in a temporary folder and the machine's Redis (database 2, under a key prefix of their
@@ -9,6 +9,7 @@ in CI (``.ci/run`` starts Redis) it fails them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
@@ -23,7 +24,7 @@ import pytest
 import redis
 
 from tests.conftest import ROOT
-from tests.test_deploy import DEPLOY, Response, Server, free_port, production_env
+from tests.test_deploy import DEPLOY, Response, Server, free_port, get, production_env
 
 REDIS_TEST_URL = os.environ.get("ADVISOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 GUNICORN_CONF = DEPLOY / "gunicorn.conf.py"
@@ -44,7 +45,7 @@ def post_analysis(base: str) -> Response:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return Response(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         return Response(error.code, dict(error.headers), error.read())
@@ -113,6 +114,7 @@ def test_two_gunicorn_servers_share_one_rate_limit_through_redis(
         "REDIS_URL": REDIS_TEST_URL,
         "DJANGO_CACHE_KEY_PREFIX": redis_prefix,
         "ADVISOR_RATE_ANALYZE": f"{limit}/day",
+        "ADVISOR_METRICS": "on",
     }
     envs = [production_env(sqlite_url, tmp_path, free_port(), **extra) for _ in range(2)]
     for env in envs:
@@ -139,6 +141,12 @@ def test_two_gunicorn_servers_share_one_rate_limit_through_redis(
             for pid in re.findall(r"Booting worker with pid: (\d+)", server.output())
         }
         assert len(workers) == 4
+        # /metrics counts in Redis too: either server reports what all four workers did
+        for server in (a, b):
+            text = get(f"{server.base}/metrics").body.decode()
+            assert "advisor_analyses_total 6\n" in text
+            assert 'advisor_rate_limited_total{limit="analyze"} 2\n' in text
+            assert 'advisor_http_requests_total{status="429"} 2\n' in text
         for server in (a, b):
             assert server.stop() == 0
 
@@ -215,10 +223,20 @@ def test_the_memory_guard_replaces_a_worker_over_the_threshold(
         WEB_CONCURRENCY="1",
         ADVISOR_WORKER_MAX_RSS_MB="1",
     )
-    with serve(env, tmp_path / "server.log") as server:
+    # Every answer (the health checks too) retires the worker, so the server is waited for with
+    # patience rather than with Server.wait_healthy's short polls: a new worker takes seconds to
+    # boot on a busy machine, and requests wait in the listen queue meanwhile.
+    with Server(env, tmp_path / "server.log") as server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if get(f"{server.base}/healthz", timeout=30).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)  # not listening yet
         first = post_analysis(server.base)
         assert first.status == 200
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             booted = re.findall(r"Booting worker with pid: (\d+)", server.output())
             if len(booted) >= 2:
@@ -234,12 +252,29 @@ def test_the_memory_guard_replaces_a_worker_over_the_threshold(
 
 
 @pytest.mark.slow
-def test_a_worker_under_the_threshold_is_kept(sqlite_url: str, tmp_path: Path) -> None:
+def test_a_worker_under_the_threshold_is_kept_and_json_logs_are_json(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     env = production_env(
-        sqlite_url, tmp_path, free_port(), MIGRATE_ON_START="false", WEB_CONCURRENCY="1"
+        sqlite_url,
+        tmp_path,
+        free_port(),
+        MIGRATE_ON_START="false",
+        WEB_CONCURRENCY="1",
+        LOG_FORMAT="json",
     )
     with serve(env, tmp_path / "server.log") as server:
         assert [post_analysis(server.base).status for _ in range(5)] == [200] * 5
-        assert "memory guard" not in server.output()
-        assert len(re.findall(r"Booting worker with pid", server.output())) == 1
         assert server.stop() == 0
+    # every line but the entry script's own is one JSON object: gunicorn's, Django's, the app's
+    lines = server.output().splitlines()
+    records = [json.loads(line) for line in lines if not line.startswith("entrypoint: ")]
+    messages = [r["message"] for r in records]
+    assert "memory guard" not in " ".join(messages)
+    assert len([m for m in messages if m.startswith("Booting worker with pid")]) == 1
+    requests = [r for r in records if r["logger"] == "advisor.request"]
+    analyses = [r for r in requests if r["path"] == "/api/v1/analyze"]
+    assert len(analyses) == 5
+    assert {(r["status"], r["input_bytes"], r["workloads"]) for r in analyses} == {
+        (200, len(MANIFEST), 1)
+    }
