@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from webui import metrics
 
@@ -62,3 +62,61 @@ class RequestLogMiddleware:
             seconds * 1000,
             extra={"fields": fields},
         )
+
+
+# --- private answers -----------------------------------------------------------------------------
+
+PRIVATE = "private, no-store"
+# API operations that are CSRF-exempt for anonymous and token clients, but must not be callable
+# cross-site with a logged-in browser session (a forged form would act as the user).
+SESSION_CSRF_VIEWS = frozenset({"api:analyze"})
+
+
+def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Django's own CSRF check (Origin, Referer on HTTPS, the token), as on any form."""
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    def view(request: HttpRequest) -> HttpResponse:  # never called; not marked csrf_exempt
+        raise AssertionError
+
+    checker = CsrfViewMiddleware(view)
+    refused = checker.process_view(request, view, (), {})
+    if refused is None:
+        return None
+    message = (
+        "CSRF check failed: a request with a logged-in session must send the CSRF token "
+        "(X-CSRFToken); scripts should use an API token (Authorization: Bearer) instead."
+    )
+    return JsonResponse({"detail": message}, status=403)
+
+
+class PrivateAnswersMiddleware:
+    """``Cache-Control: private, no-store`` on every page answered to a logged-in user and on
+    every API answer, so no shared cache (or the browser's back button on a shared machine) keeps
+    them; and the CSRF check on ``POST /api/v1/analyze`` when it comes with a logged-in session
+    rather than an API token. Comes after AuthenticationMiddleware (it reads ``request.user``)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = request.resolver_match
+        api = match is not None and "api" in match.namespaces
+        user = getattr(request, "user", None)
+        if api or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = PRIVATE
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if (
+            match is not None
+            and match.view_name in SESSION_CSRF_VIEWS
+            and "HTTP_AUTHORIZATION" not in request.META
+            and request.user.is_authenticated
+        ):
+            return _csrf_refusal(request)
+        return None

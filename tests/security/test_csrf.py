@@ -143,7 +143,8 @@ GET_ONLY: dict[str, Callable[[World], list[Any]]] = {
 
 # Deliberately exempt, with the reason.
 CSRF_EXEMPT = {
-    "api:analyze": "stores nothing; anonymous and token clients have no CSRF token (README)",
+    "api:analyze": "stores nothing; anonymous and token clients have no CSRF token (README); "
+    "a logged-in session must send it (tests/security/test_private_answers.py)",
 }
 
 # API operations with a side effect: (method, path, JSON body, status with a valid token).
