@@ -368,6 +368,19 @@ def test_it_builds_a_slim_non_root_image_with_static_files_collected() -> None:
     assert os.access(ENTRYPOINT, os.X_OK), "deploy/entrypoint.sh is not executable"
 
 
+def test_the_image_serves_with_the_gunicorn_configuration_file() -> None:
+    """The entry script (the image's, compose's and Kubernetes') hands gunicorn the config file,
+    and the image gets it: nothing in .dockerignore leaves it out."""
+    import fnmatch
+
+    assert "exec gunicorn --config deploy/gunicorn.conf.py" in ENTRYPOINT.read_text()
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    ignored = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for path in ("deploy/gunicorn.conf.py", "deploy/entrypoint.sh"):
+        parents = [path.rsplit("/", 1)[0], path]
+        assert not any(fnmatch.fnmatch(p, pattern) for p in parents for pattern in ignored), path
+
+
 def test_it_keeps_secrets_and_local_state_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     for path in (".git", ".venv", "db.sqlite3", "staticfiles", "tests"):

@@ -3,10 +3,11 @@
 * **Rate limits** count requests per client in fixed windows in Django's cache: analyses (the
   web form, ``/fix/`` and ``POST /api/v1/analyze`` share ``ADVISOR_RATE_ANALYZE``) per client
   address; changes to saved reviews (``ADVISOR_RATE_WRITE``, :class:`RateLimitMiddleware`) per
-  address; log-in attempts per address and normalised user name (``ADVISOR_RATE_LOGIN``) and per
-  address (``ADVISOR_RATE_LOGIN_ADDRESS``); password changes per account
-  (``ADVISOR_RATE_PASSWORD``). Settings are read on every request, so ``override_settings``
-  works and ``off`` disables a limit. Over a limit the answer is 429 with ``Retry-After``.
+  account, or per address for API tokens; log-in attempts per address and normalised user name
+  (``ADVISOR_RATE_LOGIN``) and per address (``ADVISOR_RATE_LOGIN_ADDRESS``); password changes
+  per account (``ADVISOR_RATE_PASSWORD``). Settings are read on every request, so
+  ``override_settings`` works and ``off`` disables a limit. Over a limit the answer is 429 with
+  ``Retry-After``.
 
   A count is ``cache.add(key, 0)`` then ``cache.incr(key)``, the window's number in the key. With
   Redis (``REDIS_URL``) both are single atomic commands in the server (SET NX EX, INCR), so
@@ -170,12 +171,19 @@ def check_analysis(request: HttpRequest) -> Limited | None:
 
 
 def check_write(request: HttpRequest) -> Limited | None:
-    """Count a change to saved reviews from this client (ADVISOR_RATE_WRITE)."""
+    """Count a change to saved reviews (ADVISOR_RATE_WRITE): per account for a logged-in
+    browser (colleagues behind one office address do not share a budget), per client address
+    for API tokens and anonymous requests (the token is checked later, in the API)."""
     rate = parse_rate(settings.ADVISOR_RATE_WRITE)
     if rate is None:
         return None
-    wait = hit("write", client_ip(request), rate)
-    return _limited(wait, f"Too many changes from your address (at most {rate}).")
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        identity, who = f"user:{user.pk}", "your account"
+    else:
+        identity, who = client_ip(request), "your address"
+    wait = hit("write", identity, rate)
+    return _limited(wait, f"Too many changes from {who} (at most {rate}).")
 
 
 def normalise_username(name: object) -> str:

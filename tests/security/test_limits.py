@@ -406,6 +406,18 @@ def test_saves_edits_comments_and_imports_share_one_budget_in_html_and_api(
     # reading is never counted
     assert client.get(review.get_absolute_url()).status_code == 200
     assert client.get(f"{API}/reviews", **bearer).status_code == 200
+    # a script with a token (no session) counts per address, the browser per account
+    scripted = Client().post(
+        f"{API}/reviews/{review.slug}/comments",
+        {"body": "from CI"},
+        content_type="application/json",
+        **bearer,
+    )
+    assert scripted.status_code == 201
+    # a colleague behind the same address has a budget of their own
+    colleague = Client()
+    colleague.force_login(User.objects.create_user("grace", password=PASSWORD))
+    assert colleague.post(comment_url, {"body": "mine"}).status_code == 302
     clock[0] += 60
     assert client.post(comment_url, {"body": "five"}).status_code == 302
 
