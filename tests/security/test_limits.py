@@ -354,6 +354,29 @@ def test_log_in_is_refused_rather_than_unlimited_when_the_cache_is_down(
     assert api_analyse(Client()).status_code == 200
 
 
+@pytest.mark.ratelimit
+def test_with_redis_unreachable_analyses_are_served_and_log_ins_refused(settings) -> None:
+    """The real Redis client against a port nobody listens on: its errors, not ours."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.ADVISOR_RATE_ANALYZE = settings.ADVISOR_RATE_LOGIN = "10/minute"
+    settings.ADVISOR_RATE_WRITE = "10/minute"
+    settings.ADVISOR_METRICS = True
+    author = User.objects.create_user("ada", password=PASSWORD)
+    assert api_analyse(Client()).status_code == 200
+    assert analyse(Client(), htmx=True).status_code == 200
+    assert log_in(Client(), "ada", PASSWORD).status_code == 503
+    client = Client()
+    client.force_login(author)
+    saved = client.post(reverse("review-save"), {"title": "t", "manifest": MANIFEST})
+    assert saved.status_code == 302 and Review.objects.filter(title="t").exists()
+
+
 # --- changes to saved reviews ------------------------------------------------------------------
 
 
