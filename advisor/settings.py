@@ -6,6 +6,7 @@ Development defaults need no set-up: DEBUG on, SQLite in the repo root. Producti
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: times every request for its log line (LOG_FORMAT=json) and /metrics.
+    "webui.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Compress answers (a 300-workload analysis is 10 MB of HTML, under 0.3 MB gzipped).
     # Django's gzip pads each answer with random bytes against BREACH, and CSRF tokens are
@@ -80,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store for logged-in pages and the API; CSRF on a session's
+    # POST /api/v1/analyze.
+    "webui.middleware.PrivateAnswersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -87,6 +93,8 @@ MIDDLEWARE = [
     # reads it: no middleware above reads the body (CSRF reads the form in process_view, after
     # every middleware's request phase), and being last its 413 page knows the user and htmx.
     "webui.limits.RequestSizeMiddleware",
+    # 429 past ADVISOR_RATE_WRITE / ADVISOR_RATE_PASSWORD, in process_view: after the CSRF check.
+    "webui.limits.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"
@@ -247,13 +255,24 @@ def envrate(name: str, default: str) -> str:
     return value
 
 
-# Rate limits per client address, counted in the cache below (webui.limits): analyses (the form,
-# /fix/ and POST /api/v1/analyze share one budget) and log-in attempts per address and user name.
+# Rate limits per client address, counted in the cache below (webui.limits, README "Security and
+# limits"): analyses (the form, /fix/ and POST /api/v1/analyze share one budget), changes to saved
+# reviews (saves, edits, imports, comments, status, deletions; HTML and API share one budget),
+# log-in attempts per address and user name and per address whatever the name, and password
+# changes per account.
 ADVISOR_RATE_ANALYZE = envrate("ADVISOR_RATE_ANALYZE", "60/minute")
+ADVISOR_RATE_WRITE = envrate("ADVISOR_RATE_WRITE", "30/minute")
 ADVISOR_RATE_LOGIN = envrate("ADVISOR_RATE_LOGIN", "10/minute")
+ADVISOR_RATE_LOGIN_ADDRESS = envrate("ADVISOR_RATE_LOGIN_ADDRESS", "30/minute")
+ADVISOR_RATE_PASSWORD = envrate("ADVISOR_RATE_PASSWORD", "5/minute")
 # Behind N reverse proxies that append to X-Forwarded-For (an ingress: 1), the client address is
 # the N-th entry from the right; 0 uses REMOTE_ADDR (every client behind a proxy shares one count).
 ADVISOR_TRUSTED_PROXIES = envint("ADVISOR_TRUSTED_PROXIES", 0)
+if ADVISOR_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ADVISOR_TRUSTED_PROXIES must be 0 or a number of proxies")
+
+# GET /metrics (Prometheus text format, webui.metrics): 404 unless on.
+ADVISOR_METRICS = envbool("ADVISOR_METRICS", False)
 
 CACHE_BACKENDS = {
     "locmem": "django.core.cache.backends.locmem.LocMemCache",
@@ -261,18 +280,50 @@ CACHE_BACKENDS = {
     "redis": "django.core.cache.backends.redis.RedisCache",
     "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
 }
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# A Redis that stops answering must not hold a worker: connecting and each command give up after
+# this many seconds (the rate limits then let analyses through and refuse log-ins, webui.limits).
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
-def cache_from_env() -> dict[str, dict[str, str]]:
-    """The default cache: per process in memory unless ``DJANGO_CACHE_BACKEND`` names another.
+def cache_from_env() -> dict[str, dict[str, object]]:
+    """The default cache: Redis at ``REDIS_URL`` (production), else ``DJANGO_CACHE_BACKEND``,
+    else per process in memory.
 
-    ``database`` (table ``DJANGO_CACHE_LOCATION``, default ``advisor_cache``, made by
-    ``manage.py createcachetable``), ``redis`` or ``memcached`` (``DJANGO_CACHE_LOCATION`` is the
-    server's URL or address), or a backend's dotted path. Rate limits count in this cache, so
-    several gunicorn workers share their counts only with a shared backend.
+    Rate limits and the metrics count in this cache, so they hold across gunicorn workers and
+    replicas only with a shared backend: ``REDIS_URL`` (``redis://host:6379/0``) selects Django's
+    built-in Redis backend, whose ``add`` (SET NX EX) and ``incr`` (INCR) are atomic in the
+    server. ``DJANGO_CACHE_BACKEND`` may also name ``database`` (table ``DJANGO_CACHE_LOCATION``,
+    default ``advisor_cache``, made by ``manage.py createcachetable``), ``memcached``
+    (``DJANGO_CACHE_LOCATION`` is its address) or a backend's dotted path.
+    ``DJANGO_CACHE_KEY_PREFIX`` keeps several deployments apart on one server.
     """
-    name = os.environ.get("DJANGO_CACHE_BACKEND", "").strip() or "locmem"
-    backend = CACHE_BACKENDS.get(name.lower(), name)
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    name = os.environ.get("DJANGO_CACHE_BACKEND", "").strip()
+    prefix = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "").strip()
+    if redis_url:
+        if name and name.lower() != "redis":
+            raise ImproperlyConfigured(
+                f"REDIS_URL is set, so the cache is Redis; unset DJANGO_CACHE_BACKEND ({name!r})"
+            )
+        if not redis_url.startswith(REDIS_SCHEMES):
+            raise ImproperlyConfigured(
+                "REDIS_URL must start with redis://, rediss:// or unix://, e.g. "
+                "redis://redis:6379/0"
+            )
+        return {
+            "default": {
+                "BACKEND": CACHE_BACKENDS["redis"],
+                "LOCATION": redis_url,
+                "KEY_PREFIX": prefix,
+                "OPTIONS": {
+                    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                    "health_check_interval": 30,
+                },
+            }
+        }
+    backend = CACHE_BACKENDS.get((name or "locmem").lower(), name)
     if "." not in backend:
         raise ImproperlyConfigured(
             f"DJANGO_CACHE_BACKEND must be one of {', '.join(CACHE_BACKENDS)} or a dotted path, "
@@ -281,7 +332,44 @@ def cache_from_env() -> dict[str, dict[str, str]]:
     location = os.environ.get("DJANGO_CACHE_LOCATION", "").strip()
     if not location and backend == CACHE_BACKENDS["database"]:
         location = "advisor_cache"
-    return {"default": {"BACKEND": backend, "LOCATION": location}}
+    return {"default": {"BACKEND": backend, "LOCATION": location, "KEY_PREFIX": prefix}}
 
 
 CACHES = cache_from_env()
+
+
+# Logs (README "Logs and metrics"): everything to standard error, as text or, with
+# LOG_FORMAT=json, one JSON object per line (webui.logformat). Django's default sends errors to
+# the console only when DEBUG is on (and otherwise mails them to ADMINS, which is empty): here
+# every 500 reaches the log with its traceback, in production as in development.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}"
+    )
+# In JSON, Python's warnings are log records too, so that every line of the log parses.
+logging.captureWarnings(LOG_FORMAT == "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "webui.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": LOG_FORMAT,
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Drops Django's own handlers (console only when debugging, mail to ADMINS): its records,
+        # 500s with their tracebacks among them, go to the root's handler like everyone's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
+}

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from webui import health, limits
+from webui import health, limits, metrics
 from webui.api import api
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/login/", limits.admin_login_view, name="admin-login"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", api.urls),
     path("accounts/login/", limits.login_view, name="login"),
     path("", include("webui.urls")),

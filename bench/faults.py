@@ -296,6 +296,10 @@ def production_env(url: str, static_root: Path, port: int) -> dict[str, str]:
         "STATIC_ROOT": str(static_root),
         "PORT": str(port),
         "WEB_CONCURRENCY": str(WORKERS),
+        # One address stands in for many clients creating reviews: no write rate limit. Workers
+        # are not recycled after N requests, so "PIDs unchanged" means nothing crashed.
+        "ADVISOR_RATE_WRITE": "off",
+        "GUNICORN_MAX_REQUESTS": "0",
     }
 
 

@@ -8,7 +8,7 @@
 #   entrypoint.sh CMD ...    run any other command, e.g. python manage.py createsuperuser
 #
 # Settings come from the environment (README "Deploy"): DATABASE_URL, DJANGO_SECRET_KEY,
-# DJANGO_ALLOWED_HOSTS, ..., and PORT (8000) and WEB_CONCURRENCY (2 gunicorn workers) here.
+# DJANGO_ALLOWED_HOSTS, ..., and gunicorn's in deploy/gunicorn.conf.py (PORT, WEB_CONCURRENCY, ...).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -27,12 +27,8 @@ serve() {
             ;;
     esac
     # exec: gunicorn becomes the process that receives SIGTERM and shuts down gracefully.
-    # No control socket: it would be written under $HOME, which a read-only container lacks.
-    exec gunicorn advisor.wsgi:application \
-        --bind "0.0.0.0:${PORT:-8000}" \
-        --workers "${WEB_CONCURRENCY:-2}" \
-        --access-logfile - \
-        --no-control-socket
+    # Its settings (port, workers, timeouts, recycling, the memory guard) are in the config file.
+    exec gunicorn --config deploy/gunicorn.conf.py
 }
 
 case "${1:-serve}" in

@@ -40,6 +40,9 @@ def _rate_limits_off_unless_marked(request, settings) -> None:
     if request.node.get_closest_marker("ratelimit") is None:
         settings.ADVISOR_RATE_ANALYZE = "off"
         settings.ADVISOR_RATE_LOGIN = "off"
+        settings.ADVISOR_RATE_LOGIN_ADDRESS = "off"
+        settings.ADVISOR_RATE_WRITE = "off"
+        settings.ADVISOR_RATE_PASSWORD = "off"
 
 
 @pytest.fixture(autouse=True)

@@ -322,7 +322,7 @@ def test_it_starts_the_app_only_once_the_database_is_healthy() -> None:
     services = compose()["services"]
     assert services["db"]["image"] == "postgres:16"
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
-    assert services["app"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert services["app"]["depends_on"]["db"] == {"condition": "service_healthy"}
     volume = services["db"]["volumes"][0].split(":")[0]
     assert volume in compose()["volumes"], "the database is not on a named volume"
 
@@ -368,6 +368,19 @@ def test_it_builds_a_slim_non_root_image_with_static_files_collected() -> None:
     assert os.access(ENTRYPOINT, os.X_OK), "deploy/entrypoint.sh is not executable"
 
 
+def test_the_image_serves_with_the_gunicorn_configuration_file() -> None:
+    """The entry script (the image's, compose's and Kubernetes') hands gunicorn the config file,
+    and the image gets it: nothing in .dockerignore leaves it out."""
+    import fnmatch
+
+    assert "exec gunicorn --config deploy/gunicorn.conf.py" in ENTRYPOINT.read_text()
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    ignored = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for path in ("deploy/gunicorn.conf.py", "deploy/entrypoint.sh"):
+        parents = [path.rsplit("/", 1)[0], path]
+        assert not any(fnmatch.fnmatch(p, pattern) for p in parents for pattern in ignored), path
+
+
 def test_it_keeps_secrets_and_local_state_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     for path in (".git", ".venv", "db.sqlite3", "staticfiles", "tests"):
@@ -381,14 +394,25 @@ def kubernetes_files() -> list[Path]:
     return sorted(KUBERNETES.glob("*.yaml"))
 
 
-def kubernetes_objects() -> dict[str, dict[str, Any]]:
-    return {doc["kind"]: doc for path in kubernetes_files() for doc in load_yaml_documents(path)}
+def all_kubernetes_objects() -> list[dict[str, Any]]:
+    return [doc for path in kubernetes_files() for doc in load_yaml_documents(path)]
+
+
+def kubernetes_objects(component: str = "") -> dict[str, dict[str, Any]]:
+    """The objects of the app (or of ``component``, e.g. ``cache``), by kind."""
+
+    def wanted(doc: dict[str, Any]) -> bool:
+        label = doc["metadata"]["labels"]["app.kubernetes.io/component"]
+        return label == component if component else label != "cache"
+
+    return {doc["kind"]: doc for doc in all_kubernetes_objects() if wanted(doc)}
 
 
 def test_it_passes_its_own_advice_on_the_kubernetes_manifests() -> None:
     files = kubernetes_files()
     assert {p.name for p in files} >= {
         "deployment.yaml",
+        "redis.yaml",
         "migrate-job.yaml",
         "service.yaml",
         "hpa.yaml",
@@ -402,9 +426,14 @@ def test_it_passes_its_own_advice_on_the_kubernetes_manifests() -> None:
         if f.severity in ("error", "warning")
     ]
     assert problems == []
-    workloads = {w.workload.kind: w for w in report.workloads}
-    assert set(workloads) == {"Deployment", "Job"}
-    assert workloads["Deployment"].hpas == ("pod-pattern-advisor",), "the HPA is not linked"
+    workloads = {w.workload.name: w for w in report.workloads}
+    assert {w.workload.kind for w in report.workloads} == {"Deployment", "Job"}
+    assert set(workloads) == {
+        "pod-pattern-advisor",
+        "pod-pattern-advisor-migrate",
+        "pod-pattern-advisor-redis",
+    }
+    assert workloads["pod-pattern-advisor"].hpas == ("pod-pattern-advisor",), "HPA not linked"
 
 
 @pytest.mark.parametrize("path", kubernetes_files(), ids=lambda p: p.name)
@@ -429,6 +458,43 @@ def test_it_probes_healthz_and_reads_secrets_from_a_secret() -> None:
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert {"cpu", "memory"} <= set(container["resources"]["limits"])
     assert container["ports"] == [{"name": "http", "containerPort": 8000}]
+
+
+def test_the_web_pods_count_rate_limits_in_the_shipped_redis_and_see_clients() -> None:
+    """Every replica's REDIS_URL names the Redis Service, whose pods it selects and reaches."""
+    web = kubernetes_objects()["Deployment"]["spec"]["template"]
+    (container,) = web["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ADVISOR_TRUSTED_PROXIES"] == "1"  # the ingress appends the client's address
+    url = env["REDIS_URL"]
+    assert url.startswith("redis://")
+    host, port = url.removeprefix("redis://").split("/")[0].split(":")
+    cache = kubernetes_objects("cache")
+    assert set(cache) == {"Deployment", "Service", "NetworkPolicy"}
+    service = cache["Service"]
+    assert service["metadata"]["name"] == host
+    assert [p["port"] for p in service["spec"]["ports"]] == [int(port)]
+    redis_pod = cache["Deployment"]["spec"]["template"]
+    assert service["spec"]["selector"].items() <= redis_pod["metadata"]["labels"].items()
+    assert not service["spec"]["selector"].items() <= web["metadata"]["labels"].items()
+    assert cache["Deployment"]["spec"]["replicas"] == 1  # one set of counters
+    (redis,) = redis_pod["spec"]["containers"]
+    assert redis["ports"][0]["containerPort"] == int(port)
+    policy = cache["NetworkPolicy"]["spec"]
+    assert policy["podSelector"]["matchLabels"] == service["spec"]["selector"]
+    (rule,) = policy["ingress"]
+    (source,) = rule["from"]
+    assert source["podSelector"]["matchLabels"].items() <= web["metadata"]["labels"].items()
+
+
+def test_compose_counts_rate_limits_in_its_redis() -> None:
+    services = compose()["services"]
+    assert services["redis"]["image"].startswith("redis:")
+    assert "redis-cli" in services["redis"]["healthcheck"]["test"]
+    assert "ports" not in services["redis"]  # reachable from the app only
+    app = services["app"]
+    assert app["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert app["environment"]["REDIS_URL"] == "redis://redis:6379/0"
 
 
 def test_it_runs_read_only_as_the_image_user_with_a_writable_tmp() -> None:

@@ -223,3 +223,43 @@ def test_it_refuses_production_settings_without_allowed_hosts() -> None:
     )
     assert proc.returncode != 0
     assert "DJANGO_ALLOWED_HOSTS must be set" in proc.stderr
+
+
+def cache_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.CACHES['default']))"
+    )
+    return run(["-c", code], env)
+
+
+def test_REDIS_URL_selects_djangos_redis_cache_with_short_timeouts() -> None:
+    result = cache_settings({**PRODUCTION, "REDIS_URL": "redis://cache:6379/1"})
+    assert result.returncode == 0, result.stderr
+    cache = json.loads(result.stdout)
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache:6379/1"
+    # a Redis that stops answering costs a request at most a second per command, not a worker
+    assert cache["OPTIONS"]["socket_connect_timeout"] <= 1
+    assert cache["OPTIONS"]["socket_timeout"] <= 1
+    prefixed = cache_settings({"REDIS_URL": "redis://x/0", "DJANGO_CACHE_KEY_PREFIX": "blue"})
+    assert json.loads(prefixed.stdout)["KEY_PREFIX"] == "blue"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_URL": "cache:6379"}, "REDIS_URL must start with redis://"),
+        (
+            {"REDIS_URL": "redis://cache:6379/0", "DJANGO_CACHE_BACKEND": "database"},
+            "unset DJANGO_CACHE_BACKEND",
+        ),
+        ({"ADVISOR_TRUSTED_PROXIES": "-1"}, "ADVISOR_TRUSTED_PROXIES must be 0 or"),
+    ],
+)
+def test_it_explains_a_cache_or_proxy_setting_it_cannot_use(
+    env: dict[str, str], message: str
+) -> None:
+    result = cache_settings(env)
+    assert result.returncode != 0
+    assert message in result.stderr

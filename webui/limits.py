@@ -2,10 +2,22 @@
 
 * **Rate limits** count requests per client in fixed windows in Django's cache: analyses (the
   web form, ``/fix/`` and ``POST /api/v1/analyze`` share ``ADVISOR_RATE_ANALYZE``) per client
-  address, and log-in attempts (``ADVISOR_RATE_LOGIN``) per address and user name. Settings are
-  read on every request, so ``override_settings`` works and ``off`` disables a limit. Over the
-  limit the answer is 429 with ``Retry-After``. The default cache is per process: with several
-  gunicorn workers each counts on its own unless ``DJANGO_CACHE_BACKEND`` names a shared cache.
+  address; changes to saved reviews (``ADVISOR_RATE_WRITE``, :class:`RateLimitMiddleware`) per
+  account, or per address for API tokens; log-in attempts per address and normalised user name
+  (``ADVISOR_RATE_LOGIN``) and per address (``ADVISOR_RATE_LOGIN_ADDRESS``); password changes
+  per account (``ADVISOR_RATE_PASSWORD``). Settings are read on every request, so
+  ``override_settings`` works and ``off`` disables a limit. Over a limit the answer is 429 with
+  ``Retry-After``.
+
+  A count is ``cache.add(key, 0)`` then ``cache.incr(key)``, the window's number in the key. With
+  Redis (``REDIS_URL``) both are single atomic commands in the server (SET NX EX, INCR), so
+  every gunicorn worker of every replica increments one counter and no two requests read the
+  same count; the key outlives its window, so it never expires while it is being counted. The
+  default in-memory cache is per process: each worker then counts on its own.
+
+  If the cache cannot be reached (Redis down), analyses and changes go through uncounted (the
+  site stays up; the error is logged) and log-ins and password changes are refused with 503
+  (a password must never be guessable at full speed).
 * **Oversized bodies**: :class:`RequestSizeMiddleware` answers 413 to a body over
   ``DATA_UPLOAD_MAX_MEMORY_SIZE`` judged by its Content-Length before anything reads it, and to a
   form with more fields or files than allowed, instead of Django's 400. A view decorated with
@@ -17,9 +29,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +52,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostE
 from django.http.multipartparser import MultiPartParserError
 from django.template import engines
 from django.urls import Resolver404, resolve
+
+from webui import metrics
+
+log = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
 
@@ -85,6 +103,7 @@ class Limited:
 
     retry_after: int
     message: str
+    status: int = 429
 
     def apply(self, response: HttpResponse) -> HttpResponse:
         response["Retry-After"] = str(self.retry_after)
@@ -104,25 +123,42 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+UNAVAILABLE = -1  # what :func:`hit` returns when the cache cannot count
+
+
 def hit(scope: str, identity: str, rate: Rate) -> int:
-    """Count one request of ``identity``; 0 if within ``rate``, else the seconds to wait."""
+    """Count one request of ``identity``: 0 if within ``rate``, else the seconds to wait;
+    :data:`UNAVAILABLE` if the cache could not be reached."""
     now = clock()
     window = int(now // rate.seconds)
     digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     key = f"advisor:rate:{scope}:{rate.seconds}:{window}:{digest}"
-    cache.add(key, 0, timeout=rate.seconds + 1)
+    # Twice the window: the key outlives its window even with replicas' clocks a little apart.
+    timeout = 2 * rate.seconds
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired (or evicted) between add and incr
-        cache.set(key, 1, timeout=rate.seconds + 1)
-        count = 1
+        cache.add(key, 0, timeout=timeout)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.add(key, 0, timeout=timeout)
+            count = cache.incr(key)
+    except Exception:  # the cache server is down or timed out: say so, decide in the caller
+        log.exception("rate limit %s: the cache could not count this request", scope)
+        return UNAVAILABLE
     if count <= rate.count:
         return 0
+    metrics.rate_limited(scope)
     return max(1, math.ceil((window + 1) * rate.seconds - now))
 
 
 def _wait(seconds: int) -> str:
     return "1 second" if seconds == 1 else f"{seconds} seconds"
+
+
+def _limited(wait: int, message: str) -> Limited | None:
+    if wait == 0 or wait == UNAVAILABLE:  # fail open: the site stays up without its cache
+        return None
+    return Limited(wait, f"{message} Try again in {_wait(wait)}.")
 
 
 def check_analysis(request: HttpRequest) -> Limited | None:
@@ -131,28 +167,77 @@ def check_analysis(request: HttpRequest) -> Limited | None:
     if rate is None:
         return None
     wait = hit("analyze", client_ip(request), rate)
-    if not wait:
+    return _limited(wait, f"Too many analyses from your address (at most {rate}).")
+
+
+def check_write(request: HttpRequest) -> Limited | None:
+    """Count a change to saved reviews (ADVISOR_RATE_WRITE): per account for a logged-in
+    browser (colleagues behind one office address do not share a budget), per client address
+    for API tokens and anonymous requests (the token is checked later, in the API)."""
+    rate = parse_rate(settings.ADVISOR_RATE_WRITE)
+    if rate is None:
         return None
-    return Limited(
-        wait,
-        f"Too many analyses from your address (at most {rate}). Try again in {_wait(wait)}.",
-    )
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        identity, who = f"user:{user.pk}", "your account"
+    else:
+        identity, who = client_ip(request), "your address"
+    wait = hit("write", identity, rate)
+    return _limited(wait, f"Too many changes from {who} (at most {rate}).")
+
+
+def normalise_username(name: object) -> str:
+    """The form of a user name that look-alikes share: NFKC (full-width letters, ligatures and
+    compatibility characters become plain ones, as Django normalises user names), case folded
+    (``ß`` and ``SS``, ``K`` and the Kelvin sign), and NFKC again, surrounding spaces dropped."""
+    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+UNAVAILABLE_MESSAGE = "Log-in is unavailable for a moment (the rate limiter cannot be reached)."
 
 
 def check_login(request: HttpRequest) -> Limited | None:
-    """Count a log-in attempt for this address and user name (ADVISOR_RATE_LOGIN)."""
-    rate = parse_rate(settings.ADVISOR_RATE_LOGIN)
+    """Count a log-in attempt: per address and normalised user name (ADVISOR_RATE_LOGIN), and
+    per address whatever the name (ADVISOR_RATE_LOGIN_ADDRESS, against password spraying)."""
+    address = client_ip(request)
+    username = normalise_username(request.POST.get("username", ""))
+    checks = (
+        (
+            "login",
+            f"{address}\n{username}",
+            settings.ADVISOR_RATE_LOGIN,
+            "Too many log-in attempts for this user name from your address",
+        ),
+        (
+            "login-address",
+            address,
+            settings.ADVISOR_RATE_LOGIN_ADDRESS,
+            "Too many log-in attempts from your address",
+        ),
+    )
+    for scope, identity, setting, message in checks:
+        rate = parse_rate(setting)
+        if rate is None:
+            continue
+        wait = hit(scope, identity, rate)
+        if wait == UNAVAILABLE:
+            return Limited(5, UNAVAILABLE_MESSAGE, status=503)
+        if wait:
+            return Limited(wait, f"{message} (at most {rate}). Try again in {_wait(wait)}.")
+    return None
+
+
+def check_password_change(request: HttpRequest) -> Limited | None:
+    """Count a password change attempt for this account (ADVISOR_RATE_PASSWORD): the old
+    password must not be guessable from a stolen session at full speed."""
+    rate = parse_rate(settings.ADVISOR_RATE_PASSWORD)
     if rate is None:
         return None
-    username = str(request.POST.get("username", "")).strip().casefold()
-    wait = hit("login", f"{client_ip(request)}\n{username}", rate)
-    if not wait:
-        return None
-    return Limited(
-        wait,
-        f"Too many log-in attempts for this user name from your address (at most {rate}). "
-        f"Try again in {_wait(wait)}.",
-    )
+    wait = hit("password", f"user:{request.user.pk}", rate)
+    if wait == UNAVAILABLE:
+        return Limited(5, UNAVAILABLE_MESSAGE.replace("Log-in", "Changing a password"), 503)
+    return _limited(wait, f"Too many password change attempts for your account (at most {rate}).")
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -195,9 +280,9 @@ def limit_login(view: View) -> View:
             if limited is not None:
                 response = page(
                     request,
-                    "Too many log-in attempts",
+                    "Too many log-in attempts" if limited.status == 429 else "Try again shortly",
                     limited.message,
-                    status=429,
+                    status=limited.status,
                     back=request.path,
                     back_label="Back to the log-in form",
                 )
@@ -205,6 +290,82 @@ def limit_login(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+# --- changes to saved reviews, password changes ------------------------------------------------
+
+# Web views whose unsafe requests change saved reviews (URL names); under /api/v1/reviews every
+# POST, PATCH, PUT and DELETE does.
+WRITE_VIEWS = frozenset(
+    {
+        "review-save",
+        "review-edit",
+        "review-status",
+        "review-delete",
+        "review-comment",
+        "review-comment-delete",
+        "review-reanalyse",
+        "review-import",
+    }
+)
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refused(request: HttpRequest, limited: Limited, title: str) -> HttpResponse:
+    """A 429 (or 503) where the user is looking: JSON for the API, a message on top of the page
+    for htmx (whatever the request meant to replace stays, the user's text with it), or a page."""
+    match = request.resolver_match
+    if match is not None and "api" in match.namespaces:
+        response: HttpResponse = JsonResponse({"detail": limited.message}, status=limited.status)
+    elif getattr(request, "htmx", False):
+        alert = engines["django"].from_string(ALERT).render({"message": limited.message}, request)
+        response = HttpResponse(alert, status=limited.status)
+        response["HX-Retarget"] = "#main"
+        response["HX-Reswap"] = "afterbegin"
+    else:
+        response = page(request, title, limited.message, status=limited.status)
+    return limited.apply(response)
+
+
+def write_request(request: HttpRequest) -> bool:
+    """Whether ``request`` changes saved reviews (its URL is resolved already)."""
+    match = request.resolver_match
+    if request.method not in UNSAFE or match is None:
+        return False
+    if "api" in match.namespaces:
+        return request.path_info.startswith("/api/v1/reviews")
+    return match.url_name in WRITE_VIEWS
+
+
+class RateLimitMiddleware:
+    """ADVISOR_RATE_WRITE on every change to saved reviews (HTML and API share it) and
+    ADVISOR_RATE_PASSWORD on password changes. It acts in ``process_view``, after the CSRF check:
+    a forged cross-site request is refused before it can spend anyone's budget."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: View, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if write_request(request):
+            limited = check_write(request)
+            if limited is not None:
+                return refused(request, limited, "Too many changes")
+        elif (
+            request.method == "POST"
+            and match is not None
+            and match.url_name == "password_change"
+            and request.user.is_authenticated
+        ):
+            limited = check_password_change(request)
+            if limited is not None:
+                return refused(request, limited, "Too many password change attempts")
+        return None
 
 
 login_view = limit_login(auth_views.LoginView.as_view())

@@ -23,6 +23,7 @@ from advisor.core.report import to_dict
 from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
 from advisor.core.versions import parse_version
 from advisor.core.yamlload import Limits
+from webui import metrics
 from webui.models import CatalogueImage, Review, ReviewRule, Revision, Tag
 
 
@@ -119,7 +120,9 @@ def analyse(
         catalogue=team_catalogue(),
         **({"assumptions": assumptions} if assumptions is not None else {}),
     )
-    return analyze([("manifest", text)], options=options)
+    report = analyze([("manifest", text)], options=options)
+    metrics.observe_analysis(report, len(text))  # the request's log line and /metrics
+    return report
 
 
 @dataclass(frozen=True)

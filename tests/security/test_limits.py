@@ -1,5 +1,6 @@
-"""Rate limits (429 with Retry-After, per address, per address and user name at log-in, windows
-that reset, "off") and 413 for bodies over the limits on every endpoint that reads one."""
+"""Rate limits (429 with Retry-After, per address, per address and normalised user name at log-in,
+changes to reviews, password changes, windows that reset, "off", a cache that is down) and 413 for
+bodies over the limits on every endpoint that reads one. Across processes: test_webtier.py."""
 
 from __future__ import annotations
 
@@ -147,6 +148,8 @@ def test_the_defaults_are_on_in_production_settings() -> None:
 def test_the_suites_run_with_the_limits_off(settings) -> None:
     """tests/conftest.py turns them off unless a test is marked ``ratelimit``."""
     assert settings.ADVISOR_RATE_ANALYZE == "off" and settings.ADVISOR_RATE_LOGIN == "off"
+    assert settings.ADVISOR_RATE_WRITE == settings.ADVISOR_RATE_PASSWORD == "off"
+    assert settings.ADVISOR_RATE_LOGIN_ADDRESS == "off"
 
 
 # --- analysis ----------------------------------------------------------------------------------
@@ -283,6 +286,176 @@ def test_off_disables_the_log_in_limit(settings, clock) -> None:
     settings.ADVISOR_RATE_LOGIN = "off"
     client = Client()
     assert {log_in(client, "ada", "wrong").status_code for _ in range(15)} == {200}
+
+
+@pytest.mark.ratelimit
+def test_look_alike_user_names_share_one_log_in_count(settings, clock) -> None:
+    """NFKC and case folding: full-width letters, the Kelvin sign, ß and SS are one name."""
+    settings.ADVISOR_RATE_LOGIN = "4/minute"
+    settings.ADVISOR_RATE_LOGIN_ADDRESS = "off"
+    User.objects.create_user("kass", password=PASSWORD)
+    client = Client()
+    for spelling in ("kass", "\uff2b\uff21\uff33\uff33", "\u212aASS", " Kass "):  # ＫＡＳＳ, KASS
+        assert log_in(client, spelling, "wrong").status_code == 200, spelling
+    assert log_in(client, "kaß", PASSWORD).status_code == 429
+    assert log_in(client, "kass", PASSWORD).status_code == 429
+    assert limits.normalise_username("\uff2b\u00e4SS") == limits.normalise_username("KÄss")
+
+
+@pytest.mark.ratelimit
+def test_one_address_trying_many_user_names_is_stopped(settings, clock) -> None:
+    settings.ADVISOR_RATE_LOGIN = "10/minute"
+    settings.ADVISOR_RATE_LOGIN_ADDRESS = "3/minute"
+    client = Client()
+    statuses = [log_in(client, f"user{i}", "guess").status_code for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    body = log_in(client, "someone-else", "guess").content.decode()
+    assert "Too many log-in attempts from your address" in body
+    # another address is not affected
+    assert log_in(Client(), "user0", "guess", REMOTE_ADDR="192.0.2.60").status_code == 200
+
+
+@pytest.mark.ratelimit
+def test_password_changes_are_limited_per_account(settings, clock) -> None:
+    settings.ADVISOR_RATE_PASSWORD = "2/minute"
+    user = User.objects.create_user("ada", password=PASSWORD)
+    client = Client()
+    client.force_login(user)
+    url = reverse("password_change")
+    wrong = {"old_password": "guess", "new_password1": "N3w-passphrase!", "new_password2": "x"}
+    assert [client.post(url, wrong).status_code for _ in range(2)] == [200, 200]
+    refused = client.post(url, {**wrong, "old_password": PASSWORD})
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert "Too many password change attempts" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)  # nothing changed
+    # the account, not the address: a second session from elsewhere is refused too
+    other = Client(REMOTE_ADDR="192.0.2.70")
+    other.force_login(user)
+    assert other.post(url, wrong).status_code == 429
+    assert client.get(url).status_code == 200  # the form itself is still shown
+
+
+@pytest.mark.ratelimit
+def test_log_in_is_refused_rather_than_unlimited_when_the_cache_is_down(
+    settings, clock, monkeypatch
+) -> None:
+    settings.ADVISOR_RATE_LOGIN = "10/minute"
+    settings.ADVISOR_RATE_ANALYZE = "10/minute"
+    User.objects.create_user("ada", password=PASSWORD)
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(limits.cache, "add", down)
+    refused = log_in(Client(), "ada", PASSWORD)
+    assert refused.status_code == 503 and "unavailable" in refused.content.decode()
+    # analyses go through uncounted: the site stays useful without its cache
+    assert api_analyse(Client()).status_code == 200
+
+
+@pytest.mark.ratelimit
+def test_with_redis_unreachable_analyses_are_served_and_log_ins_refused(settings) -> None:
+    """The real Redis client against a port nobody listens on: its errors, not ours."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.ADVISOR_RATE_ANALYZE = settings.ADVISOR_RATE_LOGIN = "10/minute"
+    settings.ADVISOR_RATE_WRITE = "10/minute"
+    settings.ADVISOR_METRICS = True
+    author = User.objects.create_user("ada", password=PASSWORD)
+    assert api_analyse(Client()).status_code == 200
+    assert analyse(Client(), htmx=True).status_code == 200
+    assert log_in(Client(), "ada", PASSWORD).status_code == 503
+    client = Client()
+    client.force_login(author)
+    saved = client.post(reverse("review-save"), {"title": "t", "manifest": MANIFEST})
+    assert saved.status_code == 302 and Review.objects.filter(title="t").exists()
+
+
+# --- changes to saved reviews ------------------------------------------------------------------
+
+
+@pytest.mark.ratelimit
+def test_saves_edits_comments_and_imports_share_one_budget_in_html_and_api(
+    settings, clock, review_setup
+) -> None:
+    settings.ADVISOR_RATE_WRITE = "5/minute"
+    author, review, _ = review_setup
+    _, token = ApiToken.issue(author, "t")
+    client = Client()
+    client.force_login(author)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    comment_url = reverse("review-comment", args=[review.slug])
+    save = {"title": "t", "manifest": MANIFEST, "kubernetes_version": "1.37"}
+    answers = [
+        client.post(reverse("review-save"), save).status_code,
+        client.post(comment_url, {"body": "one"}).status_code,
+        client.post(
+            f"{API}/reviews/{review.slug}/comments",
+            {"body": "two"},
+            content_type="application/json",
+            **bearer,
+        ).status_code,
+        client.post(
+            f"{API}/reviews",
+            {"title": "api", "manifest": MANIFEST},
+            content_type="application/json",
+            **bearer,
+        ).status_code,
+        client.post(reverse("review-import"), {"document": "{}"}).status_code,
+    ]
+    assert 429 not in answers, answers
+    comments = Comment.objects.count()
+    reviews = Review.objects.count()
+    page = client.post(comment_url, {"body": "three"})
+    assert page.status_code == 429 and page["Retry-After"] == "60"
+    assert "Too many changes" in page.content.decode() and "<html" in page.content.decode()
+    fragment = client.post(comment_url, {"body": "four"}, **HTMX)
+    assert fragment.status_code == 429 and fragment["HX-Retarget"] == "#main"
+    api = client.patch(
+        f"{API}/reviews/{review.slug}",
+        {"version": review.version, "title": "x"},
+        content_type="application/json",
+        **bearer,
+    )
+    assert api.status_code == 429 and set(api.json()) == {"detail"}
+    assert client.post(reverse("review-save"), save).status_code == 429
+    assert (Comment.objects.count(), Review.objects.count()) == (comments, reviews)
+    # reading is never counted
+    assert client.get(review.get_absolute_url()).status_code == 200
+    assert client.get(f"{API}/reviews", **bearer).status_code == 200
+    # a script with a token (no session) counts per address, the browser per account
+    scripted = Client().post(
+        f"{API}/reviews/{review.slug}/comments",
+        {"body": "from CI"},
+        content_type="application/json",
+        **bearer,
+    )
+    assert scripted.status_code == 201
+    # a colleague behind the same address has a budget of their own
+    colleague = Client()
+    colleague.force_login(User.objects.create_user("grace", password=PASSWORD))
+    assert colleague.post(comment_url, {"body": "mine"}).status_code == 302
+    clock[0] += 60
+    assert client.post(comment_url, {"body": "five"}).status_code == 302
+
+
+@pytest.mark.ratelimit
+def test_a_forged_cross_site_change_spends_no_budget(settings, clock, review_setup) -> None:
+    settings.ADVISOR_RATE_WRITE = "1/minute"
+    author, review, _ = review_setup
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(author)
+    url = reverse("review-comment", args=[review.slug])
+    assert [client.post(url, {"body": "x"}).status_code for _ in range(3)] == [403, 403, 403]
+    client.get(review.get_absolute_url())  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    assert client.post(url, {"body": "x", "csrfmiddlewaretoken": token}).status_code == 302
 
 
 # --- 413 ---------------------------------------------------------------------------------------

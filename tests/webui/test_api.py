@@ -246,12 +246,13 @@ def test_it_refuses_other_content_types_with_415() -> None:
     assert "application/yaml" in response.json()["detail"]
 
 
-def test_it_analyses_without_credentials_or_csrf_even_with_a_session() -> None:
+def test_with_a_logged_in_session_analysing_needs_the_csrf_token() -> None:
+    """Not callable cross-site through the user's cookie (tests/security/test_private_answers)."""
     user = User.objects.create_user("someone")
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     response = client.post(f"{API}/analyze", LEGACY_JOB, content_type="application/yaml")
-    assert response.status_code == 200
+    assert response.status_code == 403
 
 
 # --- OpenAPI and docs ----------------------------------------------------------------------
