@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from advisor.core.roles import RoleAssignment
     from advisor.core.schema import SchemaIssue
     from advisor.core.sizing import Sizing
+    from advisor.core.wiring import Wiring
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -45,10 +46,20 @@ class Context:
     schema_issues: tuple[SchemaIssue, ...]
     kubernetes_version: tuple[int, int]
     api_defaults: bool
+    wiring: Wiring | None = None
 
     @property
     def pod(self) -> PodTemplate:
         return self.workload.pod
+
+    @property
+    def wired(self) -> Wiring:
+        """The pod's wiring (built by the analysis; computed here when a test left it out)."""
+        if self.wiring is not None:
+            return self.wiring
+        from advisor.core.wiring import wire
+
+        return wire(self.pod)
 
     def role(self, container: Container) -> str:
         """Return the role assigned to ``container`` ('app' when unknown)."""
