@@ -209,6 +209,7 @@ class RoleAssignment:
     catalogue_id: str | None
     long_running: bool
     long_running_reason: str
+    needed_at_start: bool | None = None  # the catalogue's needs_ready_before_app, if known
 
 
 @dataclass(frozen=True)
@@ -556,6 +557,7 @@ def _assign(
         catalogue_id=entry.id if entry else None,
         long_running=running,
         long_running_reason=running_reason,
+        needed_at_start=entry.needs_ready_before_app if entry else None,
     )
 
 
@@ -793,7 +795,6 @@ def _structural_role(c: Container, ctx: _Pod, app: Container | None) -> Evidence
         or _forward_evidence(command)
         or _metrics_evidence(c, ctx, app)
         or _config_evidence(c, ctx, app, command)
-        or _called_proxy_evidence(c, ctx, app)
         or _proxy_image_evidence(c)
         or _name_evidence(c)
     )
@@ -884,16 +885,6 @@ def _config_evidence(
             f"watches the shared volume '{edge.volume}' and refreshes what '{other}' reads",
         )
     return None
-
-
-def _called_proxy_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:
-    """The app calls it on a local port: it stands in for something the app reaches."""
-    if app is None:
-        return None
-    edge = ctx.wiring.calls(app.name, c.name)
-    if edge is None:
-        return None
-    return "ambassador", f"'{app.name}' calls it on localhost port {edge.port} ({edge.evidence})"
 
 
 def _written_shared(c: Container, ctx: _Pod, app: Container | None) -> tuple[str, str, str] | None:

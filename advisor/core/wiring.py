@@ -69,6 +69,11 @@ ENV_CALL_NAME = re.compile(
     r"(?:APP|UPSTREAM|BACKEND|TARGET|FORWARD|SERVER|SIDECAR|AGENT)\w*PORT$|_PORT$", re.I
 )
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
+PROBE_EVIDENCE = "the "
+VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+ENV_LISTEN_NAME = re.compile(r"LISTEN|BIND|INBOUND|ADMIN|_SERVER_ADDR", re.I)
+LISTEN_SPEC = re.compile(r"(?:tcp4?-listen|=tcp|^tcp):(\d{1,5})(?!\d)", re.I)
+SOCKET_SERVER_FLAG = re.compile(r"listen|bind|endpoint|serve|socket-path", re.I)
 MAX_PAIRS_PER_VOLUME = 64
 
 
@@ -155,7 +160,7 @@ class Wiring:
         return self.outgoing(name) + self.incoming(name)
 
     def linked(self, a: str, b: str) -> bool:
-        """Tell whether a chain of edges joins ``a`` and ``b``."""
+        """Tell whether a chain of edges joins ``a`` and ``b`` (a mesh proxy joins nothing)."""
         return a in self._group and self._group.get(a) == self._group.get(b)
 
     def group(self, name: str) -> str:
@@ -207,6 +212,8 @@ def _components(names: Iterable[str], edges: Iterable[Edge]) -> dict[str, str]:
         return root
 
     for e in edges:
+        if e.kind == "interception":
+            continue  # a mesh proxy carries every container's traffic; it couples no two apps
         if e.source in parent and e.target in parent:
             a, b = find(e.source), find(e.target)
             if a != b:
@@ -236,6 +243,8 @@ def wire(pod: PodTemplate, *, catalogue: Catalogue | None = None) -> Wiring:
             if port in own:
                 continue
             target = served.get(port)
+            if target is None and evidence.startswith(PROBE_EVIDENCE):
+                continue  # a probe on a port nobody declares checks the container itself
             if target is not None and target.container != c.name:
                 if (target.container, port) not in seen:
                     seen.add((target.container, port))
@@ -244,7 +253,11 @@ def wire(pod: PodTemplate, *, catalogue: Catalogue | None = None) -> Wiring:
                     )
             elif target is None and not host_network and (c.name, port) not in seen:
                 seen.add((c.name, port))
-                dangling.append(Dangling(c.name, port, evidence, line, _near(port, served)))
+                near = _near(port, served)
+                if near is not None and near.container == c.name:
+                    near = None
+                dangling.append(Dangling(c.name, port, evidence, line, near))
+    edges += _portless_calls(containers, edges, known)
     edges += _file_edges(pod, containers, known)
     proxy, intercept = _interception(pod, containers, known, listeners)
     edges += intercept
@@ -263,7 +276,7 @@ def _listeners(containers: Iterable[Container]) -> Iterator[Listener]:
             if p.number is not None and 0 < p.number < 65536:
                 declared.add(p.number)
                 yield Listener(c.name, p.number, f"declares containerPort {p.number}", p.line)
-        tokens = read_command(c).tokens
+        tokens = _tokens(c)
         client = _local_client(tokens)
         for token in tokens:
             found = FLAG.match(token)
@@ -275,6 +288,30 @@ def _listeners(containers: Iterable[Container]) -> Iterator[Listener]:
             if port is not None and port not in declared:
                 declared.add(port)
                 yield Listener(c.name, port, f"listens with {token}", c.line)
+        for token in tokens:
+            spec = LISTEN_SPEC.search(token)
+            if spec and int(spec[1]) not in declared and 0 < int(spec[1]) < 65536:
+                declared.add(int(spec[1]))
+                yield Listener(c.name, int(spec[1]), f"listens with {_short(token)}", c.line)
+        for entry in get_list(c.raw, "env"):
+            name, value = get_str(entry, "name"), get_str(entry, "value")
+            if ENV_LISTEN_NAME.search(name) and (port := _port_in(value)) and port not in declared:
+                declared.add(port)
+                yield Listener(c.name, port, f"listens at {name}={value}", line_of(entry))
+
+
+def _tokens(c: Container) -> tuple[str, ...]:
+    """The command's words, quotes removed, with ``$(VAR)`` expanded from the container's env
+    as the kubelet does."""
+    env = {
+        get_str(e, "name"): get_str(e, "value")
+        for e in get_list(c.raw, "env")
+        if isinstance(e, dict) and "value" in e
+    }
+    tokens = read_command(c).tokens
+    if not env or not any("$(" in t for t in tokens):
+        return tokens
+    return tuple(VAR_REF.sub(lambda m: env.get(m[1], m[0]), t) if "$(" in t else t for t in tokens)
 
 
 def _port_in(value: str) -> int | None:
@@ -288,9 +325,8 @@ def _port_in(value: str) -> int | None:
 
 def _local_references(c: Container) -> Iterator[tuple[int, str, int | None]]:
     """Yield ``(port, evidence, line)`` for every local port the container reaches out to."""
-    words = read_command(c).words
     line = line_of(c.raw, "args") or line_of(c.raw, "command") or c.line
-    tokens = [t for w in words for t in w.split()]
+    tokens = list(_tokens(c))
     client = _local_client([t.strip("\"'`,;") for t in tokens])
     for i, token in enumerate(tokens):
         stripped = token.strip("\"'`,;")
@@ -317,12 +353,71 @@ def _local_references(c: Container) -> Iterator[tuple[int, str, int | None]]:
             continue
         value, name = get_str(entry, "value"), get_str(entry, "name")
         env_line = line_of(entry, "value") or line_of(entry)
+        if ENV_LISTEN_NAME.search(name):
+            continue  # where this container listens
         for m in LOCAL_ADDRESS.finditer(value):
             if not m[0].startswith("0.0.0.0"):
                 yield int(m[1]), f"{c.name} env {name}={_short(value)}", env_line
         if PORT_VALUE.fullmatch(value.strip()) and ENV_CALL_NAME.search(name):
             yield int(value), f"{c.name} env {name}={value}", env_line
     yield from _probe_references(c)
+
+
+PORTLESS_LOCAL = re.compile(
+    rf"^(?:[a-z]+://)?{LOCAL_HOST}(?::(?:<[^>]*>|\$\{{?\w+\}}?|\{{\{{.*\}}\}}))?/?$", re.I
+)
+
+
+def _portless_calls(
+    containers: list[Container], edges: list[Edge], catalogue: Catalogue
+) -> Iterator[Edge]:
+    """A local host with no usable port (``--host=127.0.0.1``, ``DB_HOST=localhost``, a
+    placeholder port) reaches the pod's only known proxy when there is exactly one."""
+    proxies = [
+        c
+        for c in containers
+        if c.lifecycle != "init"
+        and (entry := catalogue.match(c.image, c.name)) is not None
+        and entry.role == "ambassador"
+        and entry.id not in MESH_PROXIES
+    ]
+    if len(proxies) != 1:
+        return
+    proxy = proxies[0]
+    callers = {e.source for e in edges if e.kind == "network" and e.target == proxy.name}
+    for c in containers:
+        if c is proxy or c.name in callers:
+            continue
+        found = _portless_reference(c)
+        if found is not None:
+            evidence, line = found
+            yield Edge(
+                "network",
+                c.name,
+                proxy.name,
+                None,
+                None,
+                f"{c.name} reaches {evidence} with no port given; '{proxy.name}' is the pod's "
+                "only proxy",
+                line,
+            )
+
+
+def _portless_reference(c: Container) -> tuple[str, int | None] | None:
+    """Return the first local host reference without a numeric port, and its line."""
+    for token in _tokens(c):
+        found = FLAG.match(token)
+        if found and found[2] is not None and PORTLESS_LOCAL.match(found[2]):
+            return token, line_of(c.raw, "args") or line_of(c.raw, "command") or c.line
+    for entry in get_list(c.raw, "env"):
+        value = get_str(entry, "value").strip()
+        if (
+            value
+            and PORTLESS_LOCAL.match(value)
+            and not ENV_LISTEN_NAME.search(get_str(entry, "name"))
+        ):
+            return f"{get_str(entry, 'name')}={value}", line_of(entry, "value") or line_of(entry)
+    return None
 
 
 def _local_client(tokens: list[str] | tuple[str, ...]) -> str:
@@ -351,7 +446,7 @@ def _probe_references(c: Container) -> Iterator[tuple[int, str, int | None]]:
                 continue
             where = f" host {host}" if host else ""
             line = line_of(spec, "port") or line_of(probe)
-            yield port, f"{c.name} {kind} checks port {port}{where}", line
+            yield port, f"{PROBE_EVIDENCE}{kind} of {c.name} checks port {port}{where}", line
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -432,24 +527,33 @@ def _file_edges(
 
 def _writes(c: Container, volume: str, catalogue: Catalogue) -> str:
     """Say how ``c`` writes into ``volume``, or return an empty string."""
-    for path in written_paths(read_command(c)):
-        if volume_of(c, path) == volume:
+    command = read_command(c)
+    created = {a for st in command.statements if st[0] in ("touch", "mkdir") for a in st[1:]}
+    for path in written_paths(command):
+        if path not in created and volume_of(c, path) == volume:
             return f"writes {path} into '{volume}'"
     if c.lifecycle == "init":
         return f"prepares '{volume}' as an init container"
     entry = catalogue.match(c.image, c.name)
     if entry is not None and entry.role == "config-helper":
         return f"keeps files in '{volume}' up to date ({entry.title})"
-    if any(".sock" in w for w in read_command(c).words) and volume_of_socket(c, volume):
-        return f"opens a socket in '{volume}'"
+    if _serves_socket(c, volume):
+        return f"serves a socket in '{volume}'"
     return ""
 
 
-def volume_of_socket(c: Container, volume: str) -> bool:
-    """Tell whether a ``*.sock`` path of the command lies in ``volume``."""
-    for word in read_command(c).words:
-        for part in re.findall(r"/[^\s=,'\"]*\.sock\b", word):
-            if volume_of(c, part) == volume:
+def _serves_socket(c: Container, volume: str) -> bool:
+    """Tell whether a listen/endpoint flag of the command opens a ``*.sock`` in ``volume``.
+
+    A flag such as ``--csi-address=/csi/csi.sock`` names a socket to connect to (a client);
+    ``--endpoint=unix:///csi/csi.sock`` or ``--listen`` opens it (the server).
+    """
+    for word in _tokens(c):
+        found = FLAG.match(word)
+        if not found or found[2] is None or not SOCKET_SERVER_FLAG.search(found[1]):
+            continue
+        for part in re.findall(r"/[^\s=,'\"]*\.sock\b", found[2]):
+            if volume_of(c, "/" + part.lstrip("/")) == volume:
                 return True
     return False
 

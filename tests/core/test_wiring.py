@@ -172,3 +172,105 @@ def test_it_stays_linear_on_a_pod_with_hundreds_of_containers() -> None:
     assert len(edges(w, "files")) == n - 1
     assert len(edges(w, "process")) == n - 1
     assert w.linked("c0", f"c{n - 1}")
+
+
+SELENIUM_JOB = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: e2e}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: tests
+          image: python:3.13
+          command: ["pytest", "-x", "tests/e2e"]
+          env:
+            - {name: SELENIUM_URL, value: "http://localhost:4444/wd/hub"}
+        - name: selenium
+          image: selenium/standalone-chrome:4.21
+          ports: [{containerPort: 4444}]
+"""
+
+
+def test_a_jobs_test_runner_is_the_app_and_selenium_its_helper() -> None:
+    (w,) = analyze_text(SELENIUM_JOB).workloads
+    roles = {c.name: c.role for c in w.containers}
+    assert roles["tests"] == "app"
+    assert roles["selenium"] != "app"
+    assert "runs its own command" in next(c.reason for c in w.containers if c.name == "tests")
+    rules = {f.rule: f for f in w.findings}
+    assert rules["classic-sidecar-blocks-job"].container == "selenium"
+
+
+def test_separate_servers_are_apps_and_the_warning_says_so() -> None:
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bundle}
+spec:
+  selector: {matchLabels: {app: bundle}}
+  template:
+    metadata: {labels: {app: bundle}}
+    spec:
+      containers:
+        - {name: billing, image: example/billing:1, ports: [{containerPort: 8080}]}
+        - {name: search, image: example/search:1, ports: [{containerPort: 9200}]}
+        - {name: mailer, image: example/mailer:1, ports: [{containerPort: 2525}]}
+"""
+    (w,) = analyze_text(text).workloads
+    assert {c.role for c in w.containers} == {"app"}
+    (finding,) = [f for f in w.findings if f.rule == "unrelated-containers"]
+    assert "separate apps" in finding.message
+    assert "separate apps share this pod" in w.advice.summary
+    assert w.advice.patterns == ()
+
+
+def test_the_summary_names_role_and_lifecycle() -> None:
+    from tests.core.rules.fixtures_test_helpers import MANIFESTS
+
+    text = (MANIFESTS / "probes-sidecar-without-startup-probe.yaml").read_text()
+    (w,) = analyze_text(text).workloads
+    assert "cloud-sql-proxy: ambassador, as a native sidecar" in w.advice.summary
+
+
+def test_a_helper_that_depends_on_the_app_is_not_asked_for_a_startup_probe() -> None:
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      initContainers:
+        - name: auth
+          image: example/auth-gate:1
+          restartPolicy: Always
+          args: ["--upstream=http://127.0.0.1:8080", "--http-address=0.0.0.0:4180"]
+      containers:
+        - {name: api, image: example/api:1, ports: [{containerPort: 8080}]}
+"""
+    (w,) = analyze_text(text).workloads
+    assert "sidecar-without-startup-probe" not in {f.rule for f in w.findings}
+    called = text.replace(
+        "ports: [{containerPort: 8080}]}", "env: [{name: A, value: 'localhost:4180'}]}"
+    )
+    (w,) = analyze_text(called).workloads
+    assert "sidecar-without-startup-probe" in {f.rule for f in w.findings}
+
+
+def test_the_startup_notes_say_who_waits_for_whom() -> None:
+    (w,) = analyze_text(SELENIUM_JOB).workloads
+    assert any(
+        "'tests' needs 'selenium' at start" in note and "start together" in note
+        for note in w.startup.notes
+    )
+
+
+def test_csi_sidecars_connect_to_the_drivers_socket() -> None:
+    w = wire(corpus_pod("csi-hostpath-plugin.yaml"))
+    files = [e for e in w.edges if e.kind == "files" and e.volume == "socket-dir"]
+    assert files and {e.source for e in files} == {"hostpath"}

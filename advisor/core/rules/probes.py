@@ -54,6 +54,13 @@ def sidecar_without_startup_probe(r: Rule, ctx: Context) -> Iterator[Finding]:
 
     def needed_by(helper: Container) -> tuple[Container, Edge] | None:
         """The first app whose wiring shows it needs ``helper`` up at start."""
+        known = ctx.roles.get(helper.name)
+        if (
+            known is not None
+            and known.needed_at_start is False
+            and known.role in ("adapter", "sidecar")
+        ):
+            return None  # a known telemetry sink: the app sends to it but does not wait for it
         for app in apps:
             edge = wiring.depends_on(app.name, helper.name)
             if edge is not None:
