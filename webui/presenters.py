@@ -8,7 +8,7 @@ from typing import Any
 
 from advisor.core.analyze import Report, WorkloadReport
 from advisor.core.debug import Command, kubectl_commands
-from advisor.core.fixes import FIXABLE_RULES
+from advisor.core.fixes import offers_fix
 from advisor.core.report import quantities
 from advisor.core.rules import REGISTRY, SEVERITIES, Finding
 from webui import charts
@@ -85,7 +85,7 @@ def _finding_view(f: Finding, w: WorkloadReport, report: Report) -> FindingView:
     return FindingView(
         finding=f,
         title=rule.title if rule else f.rule,
-        fix_value=_fix_value(f, w) if f.rule in FIXABLE_RULES else None,
+        fix_value=_fix_value(f, w) if offers_fix(f.rule, report.kubernetes_version) else None,
     )
 
 

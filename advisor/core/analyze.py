@@ -265,6 +265,11 @@ def _container_reports(ctx: Context, findings: list[Finding]) -> tuple[Container
             workload_kind=ctx.workload.kind,
             rule_ids=rule_ids,
             kubernetes_version=ctx.kubernetes_version,
+            needed_at_start=any(
+                ctx.wired.depends_on(app.name, c.name) is not None
+                for app in ctx.pod.containers
+                if app is not c and ctx.role(app) == "app"
+            ),
         )
         out.append(
             ContainerReport(

@@ -405,7 +405,7 @@ def is_long_running(
     if container.lifecycle == "init":
         return False, "a plain init container runs to completion before the next one starts"
     command = read_command(container)
-    for check in (_exit_flag_verdict, _forever_verdict, _short_script_verdict):
+    for check in (_exit_flag_verdict, _until_file_verdict, _forever_verdict, _short_script_verdict):
         verdict = check(command)
         if verdict is not None:
             return verdict
@@ -424,6 +424,20 @@ def _exit_flag_verdict(command: Command) -> tuple[bool, str] | None:
         if flag in EXIT_FLAGS and value.lower() not in ("false", "0"):
             return False, f"the {flag} flag makes it stop after one run"
     return None
+
+
+UNTIL_FILE = re.compile(
+    r"\b(?:until\s+\[\[?\s+-[ef]\s+(\S+)\s+\]\]?|while\s+\[\[?\s+!\s+-[ef]\s+(\S+)\s+\]\]?)"
+)
+
+
+def _until_file_verdict(command: Command) -> tuple[bool, str] | None:
+    """Spot a wait for a file (``until [ -f /shared/done ]``): it exits once the file appears."""
+    found = UNTIL_FILE.search(command.script)
+    if found is None:
+        return None
+    path = (found[1] or found[2]).strip("\"'")
+    return False, f"it exits once {path} appears (another container's signal that it is done)"
 
 
 def _forever_verdict(command: Command) -> tuple[bool, str] | None:
@@ -669,7 +683,12 @@ def _batch_app(
     no port, when the others serve ports (a test runner next to a Selenium server).
     """
     done = [
-        (c, why) for c, e, (keeps, why) in regular if not keeps and (e is None or e.role == "app")
+        (c, why)
+        for c, e, (keeps, why) in regular
+        if not keeps
+        and (e is None or e.role == "app")
+        and _until_file_verdict(read_command(c)) is None  # waits for the app's signal
+        and _forward_evidence(read_command(c)) is None
     ]
     if len(done) == 1:
         c, why = done[0]

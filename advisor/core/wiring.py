@@ -314,6 +314,11 @@ def _tokens(c: Container) -> tuple[str, ...]:
     return tuple(VAR_REF.sub(lambda m: env.get(m[1], m[0]), t) if "$(" in t else t for t in tokens)
 
 
+def listeners_of(c: Container) -> tuple[Listener, ...]:
+    """The ports one container serves, as :func:`wire` sees them."""
+    return tuple(_listeners([c]))
+
+
 def _port_in(value: str) -> int | None:
     """Return the port of ``8080``, ``:8080``, ``0.0.0.0:8080`` or ``http://host:8080/x``."""
     found = re.search(r"(?:^|:)(\d{1,5})(?:/|$)", value.strip())

@@ -98,6 +98,14 @@ class Rule:
     check: Check = field(repr=False, compare=False)
     scope: Literal["pod", "hpa"] = "pod"
     area: str = ""
+    also: tuple[Severity, ...] = ()  # other severities a finding may take
+    severity_reason: str = ""  # when and why a finding takes one of them
+
+    @property
+    def severities(self) -> tuple[Severity, ...]:
+        """Every severity this rule's findings can have, most severe first."""
+        wanted = {self.severity, *self.also}
+        return tuple(s for s in SEVERITIES if s in wanted)
 
     def finding(
         self,
@@ -110,6 +118,8 @@ class Rule:
     ) -> Finding:
         """Build a finding of this rule."""
         name = container.name if isinstance(container, Container) else container
+        if severity is not None and severity not in self.severities:
+            raise ValueError(f"rule {self.id} does not declare severity {severity!r}")
         return Finding(
             rule=self.id,
             severity=severity or self.severity,
@@ -128,12 +138,20 @@ def rule(
     rationale: str,
     fix: str,
     scope: Literal["pod", "hpa"] = "pod",
+    also: tuple[Severity, ...] = (),
+    severity_reason: str = "",
 ) -> Callable[[Check], Rule]:
-    """Turn a check function ``(rule, ctx) -> findings`` into a :class:`Rule`."""
+    """Turn a check function ``(rule, ctx) -> findings`` into a :class:`Rule`.
+
+    ``also`` lists the other severities a finding may take, and ``severity_reason`` says when;
+    a rule that declares one must explain it.
+    """
+    if also and not severity_reason:
+        raise ValueError(f"rule {id!r} declares other severities without a reason")
 
     def wrap(fn: Check) -> Rule:
         area = fn.__module__.rsplit(".", 1)[-1]
-        return Rule(id, title, severity, rationale, fix, fn, scope, area)
+        return Rule(id, title, severity, rationale, fix, fn, scope, area, also, severity_reason)
 
     return wrap
 
@@ -148,6 +166,14 @@ def build_registry(rules: Iterable[Rule]) -> dict[str, Rule]:
             raise ValueError(f"rule id {r.id!r} must be kebab-case")
         registry[r.id] = r
     return registry
+
+
+def by_sidecar_support(version: tuple[int, int], *, native: str, older: str) -> str:
+    """Pick the fix text the target version can run: ``native`` once native sidecars are on by
+    default (1.29+), else ``older`` (a fix must never suggest what the cluster cannot run)."""
+    from advisor.core.versions import feature_state
+
+    return native if feature_state("SidecarContainers", version).enabled_by_default else older
 
 
 def container_line(container: Container, key: str | None = None) -> int | None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from advisor.core.model import Container
-from advisor.core.rules.base import Context, Finding, Rule, container_line, rule
+from advisor.core.rules.base import (
+    Context,
+    Finding,
+    Rule,
+    by_sidecar_support,
+    container_line,
+    rule,
+)
 from advisor.core.wiring import Edge
 
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -31,6 +38,12 @@ def probe_on_init_container(r: Rule, ctx: Context) -> Iterator[Finding]:
                     "without restartPolicy: Always",
                     line=container_line(c, key),
                     container=c,
+                    fix=by_sidecar_support(
+                        ctx.kubernetes_version,
+                        native=r.fix,
+                        older="Remove the probe or hook: only native sidecars may have them, "
+                        "and they need Kubernetes 1.29 or newer.",
+                    ),
                 )
 
 
@@ -47,6 +60,9 @@ def probe_on_init_container(r: Rule, ctx: Context) -> Iterator[Finding]:
     "classic-sidecar variant is lowered to info: moving the helper is a design change.",
     fix="Add a startupProbe to the sidecar (for a proxy, a tcpSocket or httpGet check on its "
     "listening port).",
+    also=("info",),
+    severity_reason="Lowered to info for a classic sidecar (in spec.containers) on 1.29+: "
+    "moving it to a native sidecar is a design change, not a defect.",
 )
 def sidecar_without_startup_probe(r: Rule, ctx: Context) -> Iterator[Finding]:
     wiring = ctx.wired

@@ -19,6 +19,9 @@ from advisor.core.source import get_int, get_list, get_map, line_of
     "flight are cut, logs and traces are not flushed.",
     fix="Raise terminationGracePeriodSeconds above the longest preStop plus the time the app "
     "and its sidecars need to exit, or shorten the hooks.",
+    also=("error",),
+    severity_reason="Raised to error for a preStop sleep longer than the grace period: the API "
+    "server rejects the pod.",
 )
 def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
     grace = ctx.pod.grace_seconds

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from advisor.core.rules.base import Context, Finding, HpaContext, Rule, container_line, rule
+from advisor.core.rules.base import (
+    Context,
+    Finding,
+    HpaContext,
+    Rule,
+    by_sidecar_support,
+    container_line,
+    rule,
+)
 from advisor.core.source import get_map, line_of
 from advisor.core.versions import feature_state, format_version
 
@@ -133,10 +141,12 @@ def hpa_removed_api_version(r: Rule, ctx: HpaContext) -> Iterator[Finding]:
     "by default in 1.34, beta and on by default from 1.35) the API server rejects restartPolicy "
     "on an entry of spec.containers ('may not be set for non-init containers'). Where the "
     "gate is on, the field is accepted but only overrides the pod's restart policy for that "
-    "container: it never makes a helper a sidecar. Severity: error where the target rejects "
-    "it, lowered to info from 1.35.",
+    "container: it never makes a helper a sidecar.",
     fix="To run a helper beside the app for the pod's whole life, move it to initContainers "
     "with restartPolicy: Always (a native sidecar, 1.29+); otherwise remove the field.",
+    also=("info",),
+    severity_reason="Lowered to info from 1.35, where container restart rules are on by "
+    "default and the API server accepts the field.",
 )
 def restart_policy_on_regular_container(r: Rule, ctx: Context) -> Iterator[Finding]:
     state = feature_state("ContainerRestartRules", ctx.kubernetes_version)
@@ -159,6 +169,13 @@ def restart_policy_on_regular_container(r: Rule, ctx: Context) -> Iterator[Findi
                 f"Kubernetes {state.version_text} rejects it ({state.describe()})",
                 line=container_line(c, "restartPolicy"),
                 container=c,
+                fix=by_sidecar_support(
+                    ctx.kubernetes_version,
+                    native=r.fix,
+                    older="Remove the field. Native sidecars need Kubernetes 1.29 or newer; "
+                    "until then a helper beside the app is a classic sidecar in "
+                    "spec.containers (in a Job, make it exit when the app is done).",
+                ),
             )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from advisor.core.roles import image_keys
-from advisor.core.rules.base import Context, Finding, Rule, container_line, rule
+from advisor.core.rules.base import (
+    Context,
+    Finding,
+    Rule,
+    by_sidecar_support,
+    container_line,
+    rule,
+)
 from advisor.core.source import line_of
 
 
@@ -50,6 +57,14 @@ def duplicate_container_name(r: Rule, ctx: Context) -> Iterator[Finding]:
             seen[c.name] = where
 
 
+EXIT_ON_DONE = (
+    "Make the helper exit when the app is done: the app writes a marker such as /shared/done "
+    "into a shared emptyDir and the helper's command waits for it (until [ -f /shared/done ]), "
+    "or the app calls the helper's shutdown endpoint. Native sidecars, which the kubelet stops "
+    "by itself, need Kubernetes 1.29 or newer."
+)
+
+
 @rule(
     id="classic-sidecar-blocks-job",
     title="A long-running helper in a Job's containers keeps the Job from completing",
@@ -73,6 +88,7 @@ def classic_sidecar_blocks_job(r: Rule, ctx: Context) -> Iterator[Finding]:
                 f"and keeps running ({why}); the Job will never complete",
                 line=c.line,
                 container=c,
+                fix=by_sidecar_support(ctx.kubernetes_version, native=r.fix, older=EXIT_ON_DONE),
             )
 
 
