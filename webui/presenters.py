@@ -42,6 +42,15 @@ class WorkloadView:
     def anchor(self) -> str:
         return f"w{self.index}"
 
+    @property
+    def wiring_svg(self) -> str:
+        """The wiring diagram (every label escaped by :mod:`webui.wiring_svg`)."""
+        from django.utils.safestring import mark_safe
+
+        from webui.wiring_svg import wiring_svg
+
+        return mark_safe(wiring_svg(self.report, index=self.index))
+
 
 def workload_views(report: Report) -> list[WorkloadView]:
     """One view per analysed workload, in input order."""
