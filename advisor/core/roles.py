@@ -346,7 +346,19 @@ def _text(value: Any) -> str:
 
 
 def read_command(container: Container) -> Command:
-    """Read ``command`` + ``args`` (lists, or a lone string) as a shell script."""
+    """Read ``command`` + ``args`` (lists, or a lone string) as a shell script.
+
+    The result is kept on the container object: the wiring, the roles and the rules all read
+    the same command, and a container's mapping does not change once it is read.
+    """
+    cached = container.__dict__.get("_command")
+    if cached is None:
+        cached = _read_command(container)
+        object.__setattr__(container, "_command", cached)
+    return cast(Command, cached)
+
+
+def _read_command(container: Container) -> Command:
     words: list[str] = []
     for key in ("command", "args"):
         value = container.raw.get(key)

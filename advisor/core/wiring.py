@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from advisor.core.model import Container, PodTemplate
 from advisor.core.roles import Catalogue, load_catalogue, read_command, volume_of, written_paths
@@ -303,6 +303,15 @@ def _listeners(containers: Iterable[Container]) -> Iterator[Listener]:
 def _tokens(c: Container) -> tuple[str, ...]:
     """The command's words, quotes removed, with ``$(VAR)`` expanded from the container's env
     as the kubelet does."""
+    cached = c.__dict__.get("_expanded_tokens")
+    if cached is not None:
+        return cast(tuple[str, ...], cached)
+    expanded = _expand_tokens(c)
+    object.__setattr__(c, "_expanded_tokens", expanded)
+    return expanded
+
+
+def _expand_tokens(c: Container) -> tuple[str, ...]:
     env = {
         get_str(e, "name"): get_str(e, "value")
         for e in get_list(c.raw, "env")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+from advisor.core.model import Workload
 from advisor.core.rules.base import Context, Finding, Rule, rule
 from advisor.core.source import LDict
 
@@ -13,19 +15,61 @@ PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\{[A-Za-z_][^}]*\}|<[A-Za-z_][A-Za-z0-9
 MAX_SHOWN = 5
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, Any, LDict | None, Any]]:
-    """Yield ``(path, value, parent mapping, key)`` for every scalar and mapping, iteratively."""
-    stack: list[tuple[str, Any, LDict | None, Any]] = [(path, value, None, None)]
+Trail = tuple[object, ...]  # (parent trail, key) pairs, joined into a path only when needed
+
+
+def _walk(value: Any) -> Iterator[tuple[Any, LDict | None, Any, Trail]]:
+    """Yield ``(value, parent mapping, key, trail)`` for every node, iteratively."""
+    stack: list[tuple[Any, LDict | None, Any, Trail]] = [(value, None, None, ())]
     while stack:
-        where, item, parent, key = stack.pop()
-        yield where, item, parent, key
+        entry = stack.pop()
+        yield entry
+        item, parent, key, trail = entry
         if isinstance(item, dict):
             holder = item if isinstance(item, LDict) else None
-            for k, v in reversed(list(item.items())):
-                stack.append((f"{where}.{k}" if where else str(k), v, holder, k))
+            for k, v in reversed(item.items()):  # popped in document order
+                stack.append((v, holder, k, (trail, k)))
         elif isinstance(item, list):
             for i in range(len(item) - 1, -1, -1):
-                stack.append((f"{where}[{i}]", item[i], parent, key))
+                stack.append((item[i], parent, key, (trail, i)))
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What one walk over a workload finds: mappings with repeated keys, placeholder strings."""
+
+    duplicates: tuple[tuple[LDict, Trail], ...]
+    strings: tuple[tuple[str, LDict | None, Any, Trail], ...]
+
+
+def _scan(workload: Workload) -> _Scan:
+    """Walk the workload once for both rules (kept on the workload object)."""
+    cached = workload.__dict__.get("_manifest_scan")
+    if cached is not None:
+        return cast(_Scan, cached)
+    duplicates = []
+    strings = []
+    for item, parent, key, trail in _walk(workload.raw):
+        if isinstance(item, str):
+            if "{" in item or "<" in item:
+                strings.append((item, parent, key, trail))
+        elif isinstance(item, LDict) and item.duplicates:
+            duplicates.append((item, trail))
+    scan = _Scan(tuple(duplicates), tuple(strings))
+    object.__setattr__(workload, "_manifest_scan", scan)
+    return scan
+
+
+def _path(trail: Trail) -> str:
+    """Turn a trail into ``spec.containers[0].image``."""
+    parts: list[object] = []
+    while trail:
+        trail, key = trail  # type: ignore[assignment]
+        parts.append(key)
+    out = ""
+    for key in reversed(parts):
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
 
 
 @rule(
@@ -40,9 +84,9 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any, LDict | None, Any]]
 )
 def duplicate_key(r: Rule, ctx: Context) -> Iterator[Finding]:
     shown = 0
-    for where, item, _, _ in _walk(ctx.workload.raw, ""):
-        if not isinstance(item, LDict) or not item.duplicates:
-            continue
+    for item, trail in _scan(ctx.workload).duplicates:
+        assert item.duplicates is not None
+        where = _path(trail)
         for key, earlier in item.duplicates.items():
             if shown >= MAX_SHOWN:
                 return
@@ -69,8 +113,9 @@ def duplicate_key(r: Rule, ctx: Context) -> Iterator[Finding]:
 )
 def template_placeholder(r: Rule, ctx: Context) -> Iterator[Finding]:
     found: list[tuple[str, str, int | None]] = []
-    for where, item, parent, key in _walk(ctx.workload.raw, ""):
-        if not isinstance(item, str) or where.startswith("metadata.annotations"):
+    for item, parent, key, trail in _scan(ctx.workload).strings:
+        where = _path(trail)
+        if where.startswith("metadata.annotations"):
             continue
         in_script = ".command[" in where or ".args[" in where
         match = next(
