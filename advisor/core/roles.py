@@ -825,6 +825,7 @@ def _structural_role(c: Container, ctx: _Pod, app: Container | None) -> Evidence
         _log_evidence(c, ctx, command)
         or _forward_evidence(command)
         or _metrics_evidence(c, ctx, app)
+        or _translation_evidence(c, ctx, app)
         or _config_evidence(c, ctx, app, command)
         or _proxy_image_evidence(c)
         or _name_evidence(c)
@@ -894,6 +895,24 @@ def _metrics_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidenc
     if re.search(r"exporter|metrics", f"{c.name} {c.image}".lower()):
         return "adapter", f"an exporter serving metrics on port {shown}"
     return None
+
+
+READS_OUTPUT = re.compile(r"scrape|metrics|stats|status|jolokia|/debug/vars|exporter", re.I)
+
+
+def _translation_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:
+    """It reads the app's status or metrics endpoint over localhost and serves a port itself:
+    it republishes the app's output in another format."""
+    if app is None or not ctx.wiring.served_ports(c.name):
+        return None
+    edge = ctx.wiring.calls(c.name, app.name)
+    if edge is None or not READS_OUTPUT.search(edge.evidence):
+        return None
+    port = ctx.wiring.served_ports(c.name)[0]
+    return (
+        "adapter",
+        f"reads '{app.name}' on port {edge.port} ({edge.evidence}) and serves it on port {port}",
+    )
 
 
 def _config_evidence(

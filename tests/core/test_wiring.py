@@ -274,3 +274,23 @@ def test_csi_sidecars_connect_to_the_drivers_socket() -> None:
     w = wire(corpus_pod("csi-hostpath-plugin.yaml"))
     files = [e for e in w.edges if e.kind == "files" and e.volume == "socket-dir"]
     assert files and {e.source for e in files} == {"hostpath"}
+
+
+def test_a_helper_republishing_the_apps_status_is_an_adapter() -> None:
+    spec = {
+        "containers": [
+            {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 8080}]},
+            {
+                "name": "bridge",
+                "image": "example/status-bridge:1",
+                "args": ["--scrape-uri=http://localhost:8080/stub_status"],
+                "ports": [{"containerPort": 7000}],
+            },
+        ]
+    }
+    from advisor.core.roles import classify
+
+    roles = {a.container: a for a in classify(pod(spec), kind="Deployment")}
+    assert roles["web"].role == "app"
+    assert roles["bridge"].role == "adapter"
+    assert "port 8080" in roles["bridge"].reason and "port 7000" in roles["bridge"].reason
