@@ -8,7 +8,7 @@ from typing import Any
 
 from advisor.core.analyze import Report, WorkloadReport
 from advisor.core.debug import Command, kubectl_commands
-from advisor.core.fixes import FIXABLE_RULES
+from advisor.core.fixes import offers_fix
 from advisor.core.report import quantities
 from advisor.core.rules import REGISTRY, SEVERITIES, Finding
 from webui import charts
@@ -41,6 +41,15 @@ class WorkloadView:
     @property
     def anchor(self) -> str:
         return f"w{self.index}"
+
+    @property
+    def wiring_svg(self) -> str:
+        """The wiring diagram (every label escaped by :mod:`webui.wiring_svg`)."""
+        from django.utils.safestring import mark_safe
+
+        from webui.wiring_svg import wiring_svg
+
+        return mark_safe(wiring_svg(self.report, index=self.index))
 
 
 def workload_views(report: Report) -> list[WorkloadView]:
@@ -85,7 +94,7 @@ def _finding_view(f: Finding, w: WorkloadReport, report: Report) -> FindingView:
     return FindingView(
         finding=f,
         title=rule.title if rule else f.rule,
-        fix_value=_fix_value(f, w) if f.rule in FIXABLE_RULES else None,
+        fix_value=_fix_value(f, w) if offers_fix(f.rule, report.kubernetes_version) else None,
     )
 
 

@@ -22,6 +22,7 @@ from advisor.core.schema import validate
 from advisor.core.sizing import Sizing, effective_resources
 from advisor.core.source import get_map
 from advisor.core.versions import NEWEST, feature_state, format_version
+from advisor.core.wiring import Wiring, wire
 from advisor.core.yamlload import Limits, decode, iter_documents, paused_gc, with_big_stack
 
 IGNORE_ANNOTATION = "pod-advisor.io/ignore"
@@ -75,6 +76,7 @@ class WorkloadReport:
     suppressed: tuple[Finding, ...]
     ignored_rules: tuple[str, ...]
     hpas: tuple[str, ...] = ()
+    wiring: Wiring | None = None
 
 
 @dataclass(frozen=True)
@@ -279,18 +281,23 @@ def analyze_workload(
     """Run every per-pod stage and rule on one workload."""
     pod = workload.pod
     version = opts.kubernetes_version
-    roles = {a.container: a for a in classify(pod, catalogue=catalogue)}
+    wiring = wire(pod, catalogue=catalogue)
+    roles = {
+        a.container: a
+        for a in classify(pod, catalogue=catalogue, wiring=wiring, kind=workload.kind)
+    }
     pod_level = feature_state("PodLevelResources", version).enabled_by_default
     sizing = effective_resources(pod, api_defaults=opts.api_defaults, pod_level_resources=pod_level)
     ctx = Context(
         workload=workload,
         roles=roles,
         sizing=sizing,
-        startup=simulate_startup(pod, assumptions=opts.assumptions),
+        startup=simulate_startup(pod, assumptions=opts.assumptions, wiring=wiring),
         shutdown=simulate_shutdown(pod, assumptions=opts.assumptions),
         schema_issues=validate(workload.raw, kubernetes_version=format_version(version)),
         kubernetes_version=version,
         api_defaults=opts.api_defaults,
+        wiring=wiring,
     )
     findings: list[Finding] = []
     for r in POD_RULES:
@@ -308,6 +315,7 @@ def analyze_workload(
         findings=_sorted(kept),
         suppressed=tuple(suppressed),
         ignored_rules=ignored,
+        wiring=wiring,
     )
     return report, roles
 
@@ -346,6 +354,11 @@ def _container_reports(ctx: Context, findings: list[Finding]) -> tuple[Container
             workload_kind=ctx.workload.kind,
             rule_ids=rule_ids,
             kubernetes_version=ctx.kubernetes_version,
+            needed_at_start=any(
+                ctx.wired.depends_on(app.name, c.name) is not None
+                for app in ctx.pod.containers
+                if app is not c and ctx.role(app) == "app"
+            ),
         )
         out.append(
             ContainerReport(
@@ -365,13 +378,37 @@ def _container_reports(ctx: Context, findings: list[Finding]) -> tuple[Container
 def _advice(ctx: Context, containers: tuple[ContainerReport, ...]) -> Advice:
     patterns = detect_patterns(containers)
     per_container = tuple((c.name, c.advice) for c in containers if c.advice)
-    if not patterns:
+    apps = [c for c in containers if c.role == "app"]
+    if len(containers) < 2:
+        summary = "A single-container pod: no multi-container pattern in use."
+    elif not patterns and len(apps) > 1:
+        summary = (
+            f"{len(apps)} separate apps share this pod ("
+            + ", ".join(c.name for c in apps)
+            + "); nothing in its wiring ties them together."
+        )
+    elif not patterns:
         summary = "A single-container pod: no multi-container pattern in use."
     else:
         summary = "This pod uses: " + ", ".join(p.replace("-", " ") for p in patterns) + "."
+        axes = [_both_axes(c) for c in containers if c.role not in ("app", "init")]
+        if axes:
+            summary += " Helpers: " + "; ".join(axes) + "."
     if per_container:
         summary += f" {len(per_container)} container(s) have advice below."
     return Advice(patterns, summary, per_container)
+
+
+LIFECYCLE_WORDS = {
+    "native-sidecar": "a native sidecar",
+    "regular": "a classic sidecar (a regular container)",
+    "init": "an init container",
+}
+
+
+def _both_axes(c: ContainerReport) -> str:
+    """Name a helper's role and its lifecycle: "istio-proxy: ambassador, as a native sidecar"."""
+    return f"{c.name}: {c.role}, as {LIFECYCLE_WORDS.get(c.lifecycle, c.lifecycle)}"
 
 
 def detect_patterns(containers: Sequence[ContainerReport]) -> tuple[str, ...]:

@@ -170,6 +170,17 @@ def fix_finding(
     return fix(text, rule=finding.rule, file=file, kubernetes_version=version, **target)
 
 
+def offers_fix(rule: str, version: tuple[int, int]) -> bool:
+    """Tell whether ``rule`` has a mechanical fix the target ``version`` can run."""
+    if rule not in FIXABLE_RULES:
+        return False
+    try:
+        _check_version(rule, version)
+    except FixError:
+        return False
+    return True
+
+
 def _check_version(rule: str, version: tuple[int, int]) -> None:
     """Refuse a fix whose result the target Kubernetes version would not run."""
     if rule == HPA_RESOURCE:
@@ -692,7 +703,15 @@ def _fix_sidecar(
     """Make ``container`` a native sidecar, or give a native sidecar a startupProbe."""
     place = _find_container(data, container=container, workload=workload)
     if place.list_name == "containers":
-        return _make_native(place, codec, name=container)
+        outcome = _make_native(place, codec, name=container)
+        if rule == STARTUP_PROBE and "startupProbe" not in place.spec["initContainers"][-1]:
+            # a native sidecar without a startupProbe still races the app: no fix at all
+            raise FixError(
+                f"'{container}' declares no port and runs no shell to build a startupProbe "
+                "from; move it to initContainers with restartPolicy: Always and write its "
+                "startupProbe by hand"
+            )
+        return outcome
     sidecar = place.container
     if sidecar.get("restartPolicy") != "Always":
         raise FixError(
@@ -907,7 +926,12 @@ def _tcp_port(container: dict) -> int | None:
         number = entry.get("containerPort")
         if isinstance(number, int) and not isinstance(number, bool):
             return int(number)
-    return None
+    # no declared port: one the wiring sees it listen on (--port=5432, --listen=:8080, ...)
+    from advisor.core.model import Container
+    from advisor.core.wiring import listeners_of
+
+    heard = listeners_of(Container.from_raw(container, index=0, in_init_list=False))
+    return heard[0].port if heard else None
 
 
 def _shell(container: dict) -> str | None:

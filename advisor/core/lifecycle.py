@@ -20,9 +20,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from advisor.core.model import Container, PodTemplate
 from advisor.core.source import get_int, get_map, get_str
+
+if TYPE_CHECKING:
+    from advisor.core.wiring import Edge, Wiring
 
 MAX_SECONDS = 86400.0
 MIN_STOP_GRACE = 2
@@ -307,9 +311,22 @@ class _Start:
     failed: bool  # the startup probe would kill the container
 
 
-def simulate_startup(pod: PodTemplate, *, assumptions: Assumptions = Assumptions()) -> Timeline:
-    """Simulate the pod from sandbox ready to every container started."""
+def simulate_startup(
+    pod: PodTemplate,
+    *,
+    assumptions: Assumptions = Assumptions(),
+    wiring: Wiring | None = None,
+) -> Timeline:
+    """Simulate the pod from sandbox ready to every container started.
+
+    With the pod's ``wiring``, every start dependency the declared order does not guarantee
+    becomes a note (see :func:`start_dependencies`).
+    """
     b = _Builder(assumptions)
+    if wiring is not None:
+        for dependency in start_dependencies(pod, wiring):
+            if not dependency.guaranteed:
+                b.note(dependency.why)
     t = 0.0
     running: list[tuple[Container, float]] = []
     for c in pod.init_containers:
@@ -330,6 +347,66 @@ def simulate_startup(pod: PodTemplate, *, assumptions: Assumptions = Assumptions
             "a classic sidecar in spec.containers is not guaranteed to be up before the app"
         )
     return _finish_startup(b, running, end, tail=True)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """``dependant`` needs ``helper`` up at start (``edge`` shows why); is the order enough?"""
+
+    dependant: str
+    helper: str
+    edge: Edge
+    guaranteed: bool
+    why: str
+
+
+def start_dependencies(pod: PodTemplate, wiring: Wiring) -> tuple[Dependency, ...]:
+    """Who must be up before whom, from the wiring, and whether the pod's order ensures it.
+
+    The order ensures it only when the helper is a native sidecar declared before the
+    dependant with a startupProbe (the kubelet then waits until the probe passes). A plain init
+    container that writes files is guaranteed too: it exits before anything later starts.
+    """
+    position = {c.name: i for i, c in enumerate(pod.all_containers)}
+    by_name = {c.name: c for c in pod.all_containers}
+    out: list[Dependency] = []
+    for c in pod.all_containers:
+        if c.lifecycle == "init" and not c.name:
+            continue
+        for edge in wiring.needs_at_start(c.name):
+            other = edge.target if edge.source == c.name else edge.source
+            helper = by_name.get(other)
+            if helper is None or helper is c:
+                continue
+            if helper.lifecycle == "regular" and c.lifecycle != "regular":
+                continue  # a sidecar calling the app cannot wait for it; it retries
+            out.append(_dependency(c, helper, edge, position))
+    return tuple(out)
+
+
+def _dependency(
+    c: Container, helper: Container, edge: Edge, position: dict[str, int]
+) -> Dependency:
+    """Judge one start dependency against the declared order."""
+    before = position[helper.name] < position[c.name]
+    why_needed = f"'{c.name}' needs '{helper.name}' at start ({edge.kind}: {edge.evidence})"
+    if helper.lifecycle == "init":
+        ok = before
+        how = "it runs to completion first" if ok else "but it runs after it"
+    elif helper.lifecycle == "native-sidecar" and before:
+        ok = helper.probe("startupProbe") is not None
+        how = (
+            "its startupProbe makes the kubelet wait"
+            if ok
+            else "but without a startupProbe the kubelet only waits for its process to start"
+        )
+    elif helper.lifecycle == "native-sidecar":
+        ok, how = False, "but it is declared later, so it is not running yet"
+    elif c.lifecycle == "regular":
+        ok, how = False, "but regular containers start together, with no readiness ordering"
+    else:
+        ok, how = False, "but regular containers start only after every init container"
+    return Dependency(c.name, helper.name, edge, ok, f"{why_needed}; {how}")
 
 
 def _run_init(b: _Builder, c: Container, t: float) -> float:

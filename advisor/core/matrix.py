@@ -581,8 +581,13 @@ def advise_container(
     workload_kind: str,
     rule_ids: Iterable[str],
     kubernetes_version: tuple[int, int],
+    needed_at_start: bool | None = None,
 ) -> str | None:
-    """Return one sentence on how to declare a helper container better, or None."""
+    """Return one sentence on how to declare a helper container better, or None.
+
+    ``needed_at_start`` says whether the pod's wiring shows the app needs this helper when it
+    starts; when it is not given, the role decides (ambassadors and config helpers are).
+    """
     if role == "app" or lifecycle == "init":
         return None
     ids = set(rule_ids)
@@ -606,7 +611,8 @@ def advise_container(
             "emptyDir, or offer a shutdown endpoint), or upgrade to 1.29+ and make it a native "
             "sidecar; as it is, it keeps the Job running."
         )
-    if role in STARTUP_CRITICAL_ROLES:
+    critical = role in STARTUP_CRITICAL_ROLES if needed_at_start is None else needed_at_start
+    if critical:
         if native_ok:
             return (
                 f"Move '{name}' to initContainers with restartPolicy: Always and a startupProbe, "

@@ -10,7 +10,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -711,13 +711,26 @@ def _container(
     env: Sequence[tuple[str, str]] = (),
     native: bool = False,
     shared: bool = True,
+    command: str = "",
+    args: Sequence[str] = (),
+    port_name: str = "",
 ) -> list[str]:
-    """Return the lines of one container list entry, at indentation zero."""
+    """Return the lines of one container list entry, at indentation zero.
+
+    ``command``, ``args`` and ``port_name`` are fixed text of this module (never user input):
+    they show the analyser, and the reader, what the helper does for the app.
+    """
     lines = [f"- name: {name}", f"  image: {image}"]
     if native:
         lines.append("  restartPolicy: Always  # native sidecar")
+    if command:
+        lines.append(f"  command: {command}")
+    if args:
+        lines += ["  args:", *(f"    - {a}" for a in args)]
     if port is not None:
         lines += ["  ports:", f"    - containerPort: {port}"]
+        if port_name:
+            lines.append(f"      name: {port_name}")
     if env:
         lines.append("  env:")
         for key, value in env:
@@ -757,6 +770,7 @@ def _pod_lines(pattern_id: str, form: HelperForm, workload: str, names: _Names) 
         requests=HELPER_REQUESTS,
         port=None if form == "init" else HELPER_PORT,
         native=form == "native",
+        **_helper_work(pattern_id, form, workload),
     )
     if form in ("init", "native"):
         lines += ["initContainers:", *_indent(helper, 2)]
@@ -764,6 +778,33 @@ def _pod_lines(pattern_id: str, form: HelperForm, workload: str, names: _Names) 
     if form == "classic":
         lines += _indent(helper, 2)
     return [*lines, "volumes:", "  - name: shared", "    emptyDir: {}"]
+
+
+UPSTREAM_EXAMPLE = "https://api.example.com"
+# A classic helper in a Job must exit when the app is done: the app writes /shared/done.
+JOB_HELPER_COMMAND = (
+    '["sh", "-c", "/helper{args} & until [ -f /shared/done ]; do sleep 1; done"]'
+    "  # replace /helper with the helper's program"
+)
+
+
+def _helper_work(pattern_id: str, form: HelperForm, workload: str) -> dict[str, Any]:
+    """What the starter's helper is told to do, so the manifest shows its role.
+
+    An ambassador forwards the app's calls to an upstream; an adapter serves a port named
+    ``metrics``; a classic helper in a Job exits once the app signals it is done.
+    """
+    work: dict[str, Any] = {}
+    upstream = f"--upstream={UPSTREAM_EXAMPLE}"
+    if pattern_id == "ambassador":
+        work["args"] = (f"{upstream}  # where the proxy forwards the app's calls",)
+    elif pattern_id == "adapter":
+        work["port_name"] = "metrics"
+    if form == "classic" and workload == "Job":
+        flags = f" {upstream}" if pattern_id == "ambassador" else ""
+        work["command"] = JOB_HELPER_COMMAND.format(args=flags)
+        work.pop("args", None)
+    return work
 
 
 def _workload_doc(kind: str, name: str, pod: list[str]) -> str:

@@ -19,6 +19,7 @@ from advisor.core.quantity import Quantity
 from advisor.core.rules import REGISTRY, Finding
 from advisor.core.sizing import Sizing
 from advisor.core.versions import format_version
+from advisor.core.wiring import describe
 
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 INFORMATION_URI = "https://github.com/pod-pattern-advisor/pod-pattern-advisor"
@@ -100,6 +101,40 @@ def workload_dict(w: WorkloadReport) -> dict[str, Any]:
         "suppressed": [finding_dict(f) for f in w.suppressed],
         "ignored_rules": list(w.ignored_rules),
         "hpas": list(w.hpas),
+        "wiring": wiring_dict(w),
+    }
+
+
+def wiring_dict(w: WorkloadReport) -> dict[str, Any]:
+    """The pod's wiring: edges (kind, from, to, port or volume, evidence, line) and loose ends."""
+    wiring = w.wiring
+    if wiring is None:
+        return {"edges": [], "dangling": [], "mesh_proxy": None}
+    return {
+        "edges": [
+            {
+                "kind": e.kind,
+                "from": e.source,
+                "to": e.target,
+                "port": e.port,
+                "volume": e.volume,
+                "directed": e.directed,
+                "evidence": e.evidence,
+                "line": e.line,
+            }
+            for e in wiring.edges
+        ],
+        "dangling": [
+            {
+                "from": d.container,
+                "port": d.port,
+                "evidence": d.evidence,
+                "line": d.line,
+                "near": ({"container": d.near.container, "port": d.near.port} if d.near else None),
+            }
+            for d in wiring.dangling
+        ],
+        "mesh_proxy": wiring.mesh_proxy,
     }
 
 
@@ -324,6 +359,7 @@ def text_workload(w: WorkloadReport) -> list[str]:
         out.append(f"   {name} limit unbounded in practice: {reason}")
     out.append(f"   startup  {_order(w.startup)}  ({w.startup.total_seconds:g}s)")
     out.append(f"   shutdown {_order(w.shutdown)}  ({w.shutdown.total_seconds:g}s)")
+    out.extend(_text_wiring(w))
     out.append(f"   advice: {w.advice.summary}")
     for name, text in w.advice.per_container:
         out.append(f"     - {name}: {text}")
@@ -336,6 +372,26 @@ def text_workload(w: WorkloadReport) -> list[str]:
             f"{', '.join(sorted({f.rule for f in w.suppressed}))}"
         )
     out.append("")
+    return out
+
+
+WIRING_TEXT_LIMIT = 12
+
+
+def _text_wiring(w: WorkloadReport) -> list[str]:
+    """A few lines: the pod's edges (the first dozen) and calls that reach nothing."""
+    if w.wiring is None or not (w.wiring.edges or w.wiring.dangling):
+        return []
+    edges = w.wiring.edges
+    out = [f"   wiring ({len(edges)} edge(s)):"]
+    out += [f"     {describe(e)}" for e in edges[:WIRING_TEXT_LIMIT]]
+    if len(edges) > WIRING_TEXT_LIMIT:
+        out.append(f"     ... {len(edges) - WIRING_TEXT_LIMIT} more in --format json")
+    for d in w.wiring.dangling:
+        near = f" ('{d.near.container}' serves {d.near.port})" if d.near else ""
+        out.append(
+            f"     loose end: {d.container} calls local port {d.port}, nothing serves it{near}"
+        )
     return out
 
 

@@ -52,13 +52,18 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import yaml
 
 from advisor.core.errors import InputError
 from advisor.core.model import Container, PodTemplate
 from advisor.core.source import get_list, get_map, get_str
+
+if TYPE_CHECKING:
+    from advisor.core.wiring import Wiring
+
+BATCH_KINDS = ("Job", "CronJob")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -112,7 +117,6 @@ UPSTREAM_FLAG = re.compile(
 )
 SOCAT_TARGET = re.compile(r"(?:tcp4?-connect|tcp4?|openssl|udp4?-sendto|udp4?):(\S+)", re.I)
 METRICS_PORT_NAME = re.compile(r"metrics|prom|exporter")
-LOCALHOST = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?")
 WRITE_REDIRECT = re.compile(r">>?\s*[\"']?(/[^\s;|&\"')]+)")
 WRITE_FLAG = re.compile(r"--?(?:root|dest|destination|output|out|target|dir|folder)=(/\S+)")
 WATCH_WORDS = re.compile(r"inotifywait|--watch|--watched-dir|--volume-dir|/-/reload|\breload\b")
@@ -205,6 +209,7 @@ class RoleAssignment:
     catalogue_id: str | None
     long_running: bool
     long_running_reason: str
+    needed_at_start: bool | None = None  # the catalogue's needs_ready_before_app, if known
 
 
 @dataclass(frozen=True)
@@ -341,7 +346,19 @@ def _text(value: Any) -> str:
 
 
 def read_command(container: Container) -> Command:
-    """Read ``command`` + ``args`` (lists, or a lone string) as a shell script."""
+    """Read ``command`` + ``args`` (lists, or a lone string) as a shell script.
+
+    The result is kept on the container object: the wiring, the roles and the rules all read
+    the same command, and a container's mapping does not change once it is read.
+    """
+    cached = container.__dict__.get("_command")
+    if cached is None:
+        cached = _read_command(container)
+        object.__setattr__(container, "_command", cached)
+    return cast(Command, cached)
+
+
+def _read_command(container: Container) -> Command:
     words: list[str] = []
     for key in ("command", "args"):
         value = container.raw.get(key)
@@ -400,7 +417,7 @@ def is_long_running(
     if container.lifecycle == "init":
         return False, "a plain init container runs to completion before the next one starts"
     command = read_command(container)
-    for check in (_exit_flag_verdict, _forever_verdict, _short_script_verdict):
+    for check in (_exit_flag_verdict, _until_file_verdict, _forever_verdict, _short_script_verdict):
         verdict = check(command)
         if verdict is not None:
             return verdict
@@ -419,6 +436,20 @@ def _exit_flag_verdict(command: Command) -> tuple[bool, str] | None:
         if flag in EXIT_FLAGS and value.lower() not in ("false", "0"):
             return False, f"the {flag} flag makes it stop after one run"
     return None
+
+
+UNTIL_FILE = re.compile(
+    r"\b(?:until\s+\[\[?\s+-[ef]\s+(\S+)\s+\]\]?|while\s+\[\[?\s+!\s+-[ef]\s+(\S+)\s+\]\]?)"
+)
+
+
+def _until_file_verdict(command: Command) -> tuple[bool, str] | None:
+    """Spot a wait for a file (``until [ -f /shared/done ]``): it exits once the file appears."""
+    found = UNTIL_FILE.search(command.script)
+    if found is None:
+        return None
+    path = (found[1] or found[2]).strip("\"'")
+    return False, f"it exits once {path} appears (another container's signal that it is done)"
 
 
 def _forever_verdict(command: Command) -> tuple[bool, str] | None:
@@ -483,14 +514,40 @@ def _server_verdict(container: Container, command: Command) -> tuple[bool, str] 
 # --- classification ---------------------------------------------------------------------------
 
 
-def classify(pod: PodTemplate, *, catalogue: Catalogue | None = None) -> tuple[RoleAssignment, ...]:
-    """Assign a role to every container: init containers first in order, then regular ones."""
+@dataclass(frozen=True)
+class _Pod:
+    """What classifying one container looks at besides the container itself."""
+
+    pod: PodTemplate
+    wiring: Wiring
+    kind: str
+    catalogue: Catalogue
+
+
+def classify(
+    pod: PodTemplate,
+    *,
+    catalogue: Catalogue | None = None,
+    wiring: Wiring | None = None,
+    kind: str = "",
+) -> tuple[RoleAssignment, ...]:
+    """Assign a role to every container: init containers first in order, then regular ones.
+
+    ``wiring`` is the pod's :func:`advisor.core.wiring.wire` result (computed here when not
+    given); ``kind`` is the workload kind (a Job's app is the container that finishes).
+    """
+    from advisor.core.wiring import wire
+
     known = catalogue or load_catalogue()
+    ctx = _Pod(pod, wiring or wire(pod, catalogue=known), kind, known)
     containers = pod.all_containers
     entries = [known.match(c.image, c.name) for c in containers]
-    primary = _primary(pod, containers, entries)
+    running = [is_long_running(c, catalogue=known) for c in containers]
+    primary = _primary(ctx, containers, entries, running)
+    apps = _independent_apps(ctx, containers, entries, primary)
     return tuple(
-        _assign(c, entry, pod, primary, known) for c, entry in zip(containers, entries, strict=True)
+        _assign(c, entry, ctx, primary, apps, verdict)
+        for c, entry, verdict in zip(containers, entries, running, strict=True)
     )
 
 
@@ -506,41 +563,46 @@ class Primary:
 def _assign(
     c: Container,
     entry: CatalogueEntry | None,
-    pod: PodTemplate,
+    ctx: _Pod,
     primary: Primary | None,
-    catalogue: Catalogue,
+    apps: dict[str, str],
+    verdict: tuple[bool, str],
 ) -> RoleAssignment:
     """Build the assignment of one container."""
-    running, running_reason = is_long_running(c, catalogue=catalogue)
-    role, reason, source = _decide(c, entry, pod, primary, running)
+    running, running_reason = verdict
+    if c.name and c.name in apps and (primary is None or c is not primary.container):
+        role, reason, source = "app", apps[c.name], "wiring"
+    else:
+        role, reason, source = _decide(c, entry, ctx, primary, running)
     return RoleAssignment(
         container=c.name,
         lifecycle=c.lifecycle,
-        role=role,
+        role=cast(Role, role),
         reason=reason,
         source=source,
         catalogue_id=entry.id if entry else None,
         long_running=running,
         long_running_reason=running_reason,
+        needed_at_start=entry.needs_ready_before_app if entry else None,
     )
 
 
 def _decide(
     c: Container,
     entry: CatalogueEntry | None,
-    pod: PodTemplate,
+    ctx: _Pod,
     primary: Primary | None,
     running: bool,
 ) -> tuple[Role, str, str]:
     """Return role, reason and source for one container (see the module docstring's order)."""
     app = primary.container if primary else None
     if c.lifecycle == "init":
-        return "init", _init_reason(c, entry, pod, app), "structure"
+        return "init", _init_reason(c, entry, ctx, app), "structure"
     if primary is not None and c is app:
         return "app", primary.reason, primary.source
     if entry is not None:
         return entry.role, _catalogue_reason(c, entry), "catalogue"
-    found = _structural_role(c, pod, app)
+    found = _structural_role(c, ctx, app)
     if found is not None:
         return found[0], found[1], "structure"
     return _default_role(c, running)
@@ -566,13 +628,13 @@ def _catalogue_reason(c: Container, entry: CatalogueEntry) -> str:
 
 
 def _init_reason(
-    c: Container, entry: CatalogueEntry | None, pod: PodTemplate, app: Container | None
+    c: Container, entry: CatalogueEntry | None, ctx: _Pod, app: Container | None
 ) -> str:
     """Explain an init container: its catalogue image or the shared files it prepares."""
     if entry is not None:
         known = f"; catalogue: {entry.description}" if entry.description else ""
         return f"plain init container running the {entry.title} image once, before the app{known}"
-    written = _written_shared(c, pod, app, read_command(c))
+    written = _written_shared(c, ctx, app)
     if written is not None:
         path, volume, reader = written
         return (
@@ -590,18 +652,29 @@ def _label(c: Container) -> str:
 
 
 def _primary(
-    pod: PodTemplate,
+    ctx: _Pod,
     containers: tuple[Container, ...],
     entries: list[CatalogueEntry | None],
+    running: list[tuple[bool, str]],
 ) -> Primary | None:
     """Pick the regular container that is the pod's app (see the module docstring)."""
-    regular = [(c, e) for c, e in zip(containers, entries, strict=True) if c.lifecycle == "regular"]
+    regular = [
+        (c, e, r)
+        for c, e, r in zip(containers, entries, running, strict=True)
+        if c.lifecycle == "regular"
+    ]
     if not regular:
         return None
     if len(regular) == 1:
-        return _only_regular(*regular[0])
-    pool = [(c, e) for c, e in regular if e is None or e.role == "app"] or regular
-    ranked = [(_rank(c, e, pod), c, e) for c, e in pool]
+        return _only_regular(regular[0][0], regular[0][1])
+    if ctx.kind in BATCH_KINDS:
+        finisher = _batch_app(ctx, regular)
+        if finisher is not None:
+            return finisher
+    pool = [(c, e) for c, e, _ in regular if e is None or e.role == "app"] or [
+        (c, e) for c, e, _ in regular
+    ]
+    ranked = [(_rank(c, e, ctx), c, e) for c, e in pool]
     (rank, reason, source), c, entry = min(ranked, key=lambda r: (r[0][0], r[1].index))
     if entry is not None and entry.role != "app":
         reason += f" (all regular containers use known helper images; this one is {entry.title})"
@@ -613,6 +686,40 @@ def _primary(
     return Primary(c, reason, source)
 
 
+def _batch_app(
+    ctx: _Pod, regular: list[tuple[Container, CatalogueEntry | None, tuple[bool, str]]]
+) -> Primary | None:
+    """In a Job, the app is the container that runs to completion, not a server beside it.
+
+    A container that exits on its own wins; failing that, one with its own command that serves
+    no port, when the others serve ports (a test runner next to a Selenium server).
+    """
+    done = [
+        (c, why)
+        for c, e, (keeps, why) in regular
+        if not keeps
+        and (e is None or e.role == "app")
+        and _until_file_verdict(read_command(c)) is None  # waits for the app's signal
+        and _forward_evidence(read_command(c)) is None
+    ]
+    if len(done) == 1:
+        c, why = done[0]
+        return Primary(c, f"the {ctx.kind}'s work: it runs to completion ({why})", "structure")
+    servers = {c.name for c, _, _ in regular if ctx.wiring.served_ports(c.name)}
+    runners = [
+        c for c, e, _ in regular if e is None and c.name not in servers and read_command(c).words
+    ]
+    if len(runners) == 1 and servers:
+        c = runners[0]
+        return Primary(
+            c,
+            f"the {ctx.kind}'s work: it runs its own command and serves no port, while "
+            f"{', '.join(sorted(servers))} serve(s) beside it",
+            "structure",
+        )
+    return None
+
+
 def _only_regular(c: Container, entry: CatalogueEntry | None) -> Primary:
     """Make the single regular container the app, even when its image is a known helper."""
     note = ""
@@ -621,17 +728,17 @@ def _only_regular(c: Container, entry: CatalogueEntry | None) -> Primary:
     return Primary(c, f"the only regular container in the pod, so it is the app{note}", "structure")
 
 
-def _rank(c: Container, entry: CatalogueEntry | None, pod: PodTemplate) -> tuple[int, str, str]:
+def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[int, str, str]:
     """Score how much a regular container looks like the app: lower is more likely."""
     if entry is not None and entry.role == "app":
         return 0, _catalogue_reason(c, entry), "catalogue"
-    label = _app_names(pod).get(c.name) if c.name else None
+    label = _app_names(ctx.pod).get(c.name) if c.name else None
     if label:
         return 1, f"main container: its name matches the pod's {label}", "structure"
     if MAIN_NAME.fullmatch(c.name.lower()):
         return 2, f"main container: its name '{c.name}' says so", "structure"
     command = read_command(c)
-    helper = _log_evidence(c, pod, command) or _forward_evidence(command)
+    helper = _log_evidence(c, ctx, command) or _forward_evidence(command)
     if helper is None and (c.ports or any(c.probe(k) for k in _PROBES)):
         return 3, "main container: the first regular one that serves ports or probes", "structure"
     if helper is None:
@@ -660,25 +767,72 @@ def _app_names(pod: PodTemplate) -> dict[str, str]:
     return names
 
 
-# --- structural evidence ----------------------------------------------------------------------
+def _independent_apps(
+    ctx: _Pod,
+    containers: tuple[Container, ...],
+    entries: list[CatalogueEntry | None],
+    primary: Primary | None,
+) -> dict[str, str]:
+    """Regular containers that each serve their own traffic with no edge to any other: apps.
 
-Evidence = tuple[Role, str]
+    Only when two or more such servers exist and none is a known helper image; a lone server
+    beside the app could still be a helper nothing shows.
+    """
+    if ctx.kind in BATCH_KINDS:
+        return {}
+    regular = [
+        c for c, e in zip(containers, entries, strict=True) if c.lifecycle == "regular" and c.name
+    ]
+    if len(regular) < 2 or any(
+        e is not None and e.role != "app"
+        for c, e in zip(containers, entries, strict=True)
+        if c.lifecycle == "regular"
+    ):
+        return {}
+    wiring = ctx.wiring
+    alone = [
+        c for c in regular if c.ports and not wiring.edges_of(c.name) and not _helper_signs(c, ctx)
+    ]
+    if len(alone) < 2:
+        return {}
+    return {
+        c.name: "serves its own ports, and no localhost call, shared volume or process links it "
+        "to the other containers: a separate app in the same pod"
+        for c in alone
+    }
 
 
-def _structural_role(c: Container, pod: PodTemplate, app: Container | None) -> Evidence | None:
-    """Return the role the container's command, ports and volumes point to, if any."""
+def _helper_signs(c: Container, ctx: _Pod) -> bool:
+    """Tell whether the command or name marks the container as a helper."""
     command = read_command(c)
-    return (
-        _log_evidence(c, pod, command)
+    return bool(
+        _log_evidence(c, ctx, command)
         or _forward_evidence(command)
-        or _metrics_evidence(c, pod, app, command)
-        or _config_evidence(c, pod, app, command)
         or _proxy_image_evidence(c)
         or _name_evidence(c)
     )
 
 
-def _log_evidence(c: Container, pod: PodTemplate, command: Command) -> Evidence | None:
+# --- structural evidence ----------------------------------------------------------------------
+
+Evidence = tuple[Role, str]
+
+
+def _structural_role(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:
+    """Return the role the container's command, ports, volumes and wiring point to, if any."""
+    command = read_command(c)
+    return (
+        _log_evidence(c, ctx, command)
+        or _forward_evidence(command)
+        or _metrics_evidence(c, ctx, app)
+        or _translation_evidence(c, ctx, app)
+        or _config_evidence(c, ctx, app, command)
+        or _proxy_image_evidence(c)
+        or _name_evidence(c)
+    )
+
+
+def _log_evidence(c: Container, ctx: _Pod, command: Command) -> Evidence | None:
     """A ``tail -f``/``-F`` of a file: a log streamer, or an adapter when the lines are reworked."""
     tail = next((s for s in command.statements if _follows(s)), None)
     if tail is None:
@@ -687,8 +841,10 @@ def _log_evidence(c: Container, pod: PodTemplate, command: Command) -> Evidence 
     path = files[-1] if files else ""
     if not path or path.startswith("/dev/"):
         return None
-    volume = _volume_of(c, path)
-    shared = volume and any(volume in o.volume_mounts for o in pod.all_containers if o is not c)
+    volume = volume_of(c, path)
+    shared = volume and any(
+        e.volume == volume for e in ctx.wiring.edges_of(c.name) if e.kind == "files"
+    )
     where = f" from the shared volume '{volume}'" if shared else ""
     if TRANSFORM_PIPE.search(command.script):
         return "adapter", f"reformats the lines of the log file {path}{where}"
@@ -710,13 +866,11 @@ def _forward_evidence(command: Command) -> Evidence | None:
     return None
 
 
-def _metrics_evidence(
-    c: Container, pod: PodTemplate, app: Container | None, command: Command
-) -> Evidence | None:
-    """A metrics port plus a view of the app (localhost, shared volume) or an exporter name.
+def _metrics_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:
+    """A metrics port plus a view of the app (a localhost call, a shared volume) or its name.
 
-    A bare 9100-9999 port counts only with a localhost target or an exporter-like name: webhook
-    servers listen on 9443 too.
+    A bare 9100-9999 port counts only with a call into the pod or an exporter-like name:
+    webhook servers listen on 9443 too.
     """
     named = next((p for p in c.ports if METRICS_PORT_NAME.search(p.name.lower())), None)
     numbered = next((p for p in c.ports if p.number and 9100 <= p.number <= 9999), None)
@@ -724,10 +878,18 @@ def _metrics_evidence(
     if port is None:
         return None
     shown = port.name or str(port.number)
-    local = LOCALHOST.search(command.script)
-    if local:
-        return "adapter", f"serves metrics on port {shown} from what it reads at {local[0]}"
-    shared = [v for v in c.volume_mounts if app is not None and v in app.volume_mounts]
+    call = next((e for e in ctx.wiring.outgoing(c.name) if e.kind == "network"), None)
+    if call is not None:
+        return (
+            "adapter",
+            f"serves metrics on port {shown} from what it reads from '{call.target}' "
+            f"on port {call.port} ({call.evidence})",
+        )
+    shared = [
+        e.volume
+        for e in ctx.wiring.edges_of(c.name)
+        if e.kind == "files" and app is not None and app.name in (e.source, e.target)
+    ]
     if named is not None and shared:
         return "adapter", f"serves metrics on port {shown} from the shared volume '{shared[0]}'"
     if re.search(r"exporter|metrics", f"{c.name} {c.image}".lower()):
@@ -735,54 +897,61 @@ def _metrics_evidence(
     return None
 
 
+READS_OUTPUT = re.compile(r"scrape|metrics|stats|status|jolokia|/debug/vars|exporter", re.I)
+
+
+def _translation_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:
+    """It reads the app's status or metrics endpoint over localhost and serves a port itself:
+    it republishes the app's output in another format."""
+    if app is None or not ctx.wiring.served_ports(c.name):
+        return None
+    edge = ctx.wiring.calls(c.name, app.name)
+    if edge is None or not READS_OUTPUT.search(edge.evidence):
+        return None
+    port = ctx.wiring.served_ports(c.name)[0]
+    return (
+        "adapter",
+        f"reads '{app.name}' on port {edge.port} ({edge.evidence}) and serves it on port {port}",
+    )
+
+
 def _config_evidence(
-    c: Container, pod: PodTemplate, app: Container | None, command: Command
+    c: Container, ctx: _Pod, app: Container | None, command: Command
 ) -> Evidence | None:
     """Writing into, or watching, a volume that the app (or another container) reads."""
-    written = _written_shared(c, pod, app, command)
+    written = _written_shared(c, ctx, app)
     if written is not None:
         path, volume, reader = written
         return (
             "config-helper",
             f"writes {path} into the shared volume '{volume}' that '{reader}' reads",
         )
-    readers = _readers(c, pod, app)
-    if readers and WATCH_WORDS.search(command.script):
-        volume, reader = next(iter(readers.items()))
+    shared = [e for e in ctx.wiring.edges_of(c.name) if e.kind == "files"]
+    if shared and WATCH_WORDS.search(command.script):
+        edge = shared[0]
+        other = edge.target if edge.source == c.name else edge.source
         return (
             "config-helper",
-            f"watches the shared volume '{volume}' and refreshes what '{reader}' reads",
+            f"watches the shared volume '{edge.volume}' and refreshes what '{other}' reads",
         )
     return None
 
 
-def _written_shared(
-    c: Container, pod: PodTemplate, app: Container | None, command: Command
-) -> tuple[str, str, str] | None:
-    """Return (path, volume, reader) for the first file written into a volume another reads."""
-    readers = _readers(c, pod, app)
-    if not readers:
+def _written_shared(c: Container, ctx: _Pod, app: Container | None) -> tuple[str, str, str] | None:
+    """Return (path, volume, reader) for the first file ``c`` writes into a volume another reads."""
+    edges = [e for e in ctx.wiring.outgoing(c.name) if e.kind == "files" and e.directed]
+    if not edges:
         return None
-    for path in _written_paths(command):
-        volume = _volume_of(c, path)
-        if volume in readers:
-            return path, volume, readers[volume]
+    edges.sort(key=lambda e: app is None or e.target != app.name)
+    for path in written_paths(read_command(c)):
+        volume = volume_of(c, path)
+        edge = next((e for e in edges if e.volume == volume), None)
+        if edge is not None:
+            return path, volume, edge.target
     return None
 
 
-def _readers(c: Container, pod: PodTemplate, app: Container | None) -> dict[str, str]:
-    """Map each volume ``c`` mounts to the container that also mounts it (the app first)."""
-    readers: dict[str, str] = {}
-    others = [app] if app is not None and app is not c else []
-    others += [o for o in pod.all_containers if o is not c and o is not app]
-    for volume in c.volume_mounts:
-        reader = next((o for o in others if volume and volume in o.volume_mounts), None)
-        if reader is not None and volume not in readers:
-            readers[volume] = _label(reader)
-    return readers
-
-
-def _written_paths(command: Command) -> list[str]:
+def written_paths(command: Command) -> list[str]:
     """Paths the command writes: redirections, copy targets, download and output flags."""
     paths = [m[1] for m in WRITE_REDIRECT.finditer(command.script)]
     paths += [m[1] for w in command.words if (m := WRITE_FLAG.fullmatch(w))]
@@ -799,7 +968,7 @@ def _written_paths(command: Command) -> list[str]:
     return [p for p in paths if p.startswith("/")]
 
 
-def _volume_of(c: Container, path: str) -> str:
+def volume_of(c: Container, path: str) -> str:
     """Return the volume mounted at the longest mount path that holds ``path``."""
     best, volume = "", ""
     for mount in get_list(c.raw, "volumeMounts"):

@@ -14,12 +14,14 @@ from typing import Any
 class LDict(dict):
     """A dict with the source line of itself and of each key."""
 
-    __slots__ = ("line", "lines")
+    __slots__ = ("duplicates", "line", "lines")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line: int | None = None
         self.lines: dict[Any, int] = {}
+        # key -> lines of the earlier occurrences a later one overwrote (None when none)
+        self.duplicates: dict[Any, list[int]] | None = None
 
 
 def line_of(mapping: Any, key: Any = None) -> int | None:

@@ -30,6 +30,7 @@ FEATURES = {
         Feature("HPAContainerMetrics", 20, 27, 30, "ContainerResource metrics in HPAs"),
         Feature("PodLevelResources", 32, 34, None, "pod-level spec.resources"),
         Feature("InPlacePodVerticalScaling", 27, 33, 35, "in-place resize"),
+        Feature("ContainerRestartRules", 34, 35, None, "container restart policies and rules"),
     )
 }
 

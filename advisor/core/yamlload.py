@@ -549,6 +549,10 @@ class _Converter:
                 continue
             else:
                 key = self._key(key_node, depth)
+            if key in lines:  # a repeated key: the later value wins, as in PyYAML
+                (result.duplicates or _new_duplicates(result)).setdefault(key, []).append(
+                    lines[key]
+                )
             if not track and value_node.tag == STR and type(value_node) is ScalarNode:
                 result[key] = value_node.value
             else:
@@ -580,6 +584,11 @@ class _Converter:
                 if key not in target:
                     target[key] = value
                     target.lines[key] = merged.lines.get(key, merged.line)
+
+
+def _new_duplicates(mapping: LDict) -> dict[Any, list[int]]:
+    mapping.duplicates = {}
+    return mapping.duplicates
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:

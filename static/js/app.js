@@ -142,6 +142,29 @@
     }
   });
 
+  // Select a finding: highlight the wiring edges it is about (data-findings holds rule:container).
+  function selectFinding(item) {
+    const article = item.closest("article.workload");
+    if (!article) return;
+    const rule = item.querySelector(".rule-id code");
+    const container = item.querySelector(".container");
+    const key = (rule ? rule.textContent.trim() : "") + ":" + (container ? container.textContent.trim() : "");
+    const already = item.classList.contains("is-selected");
+    article.querySelectorAll(".finding.is-selected").forEach((el) => el.classList.remove("is-selected"));
+    article.querySelectorAll(".wiring-edge.is-highlighted").forEach((el) => el.classList.remove("is-highlighted"));
+    if (already) return;
+    item.classList.add("is-selected");
+    article.querySelectorAll(".wiring-edge[data-findings]").forEach((edge) => {
+      if (edge.dataset.findings.split(" ").includes(key)) edge.classList.add("is-highlighted");
+    });
+  }
+
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("a, button, summary, details .fix-slot")) return;
+    const item = event.target.closest("li.finding");
+    if (item) selectFinding(item);
+  });
+
   function init(root) {
     (root || document).querySelectorAll("[data-editor]").forEach(setupEditor);
   }

@@ -310,6 +310,9 @@ spec:
   containers:
   - name: api
     image: example.com/api:2
+    env:
+    - name: HTTP_PROXY
+      value: http://127.0.0.1:15001
 """
     assert PROBE in rules_of(analyze_text(text))
     result = fix(text, rule=PROBE, document=1, container="envoy")

@@ -296,3 +296,27 @@ def test_it_uses_the_container_stop_signal() -> None:
     assert [m.label for m in t.markers if m.container == "nginx"] == ["SIGQUIT"]
     assert any("grace period 0s" in n for n in t.notes)
     assert "2s left before SIGKILL (2s minimum stop grace)" in _segments(t, "nginx")[0].why
+
+
+def test_it_says_which_start_dependencies_the_order_guarantees() -> None:
+    from advisor.core.lifecycle import start_dependencies
+    from advisor.core.model import PodTemplate
+    from advisor.core.wiring import wire
+
+    proxy = {"name": "proxy", "image": "p", "ports": [{"containerPort": 5432}]}
+    app = {"name": "app", "image": "a", "env": [{"name": "DB", "value": "127.0.0.1:5432"}]}
+    gated = dict(proxy, restartPolicy="Always", startupProbe={"tcpSocket": {"port": 5432}})
+    cases = {
+        "classic": ({"containers": [app, proxy]}, False, "start together"),
+        "native, no probe": (
+            {"initContainers": [dict(proxy, restartPolicy="Always")], "containers": [app]},
+            False,
+            "without a startupProbe",
+        ),
+        "native with probe": ({"initContainers": [gated], "containers": [app]}, True, "wait"),
+    }
+    for name, (spec, guaranteed, words) in cases.items():
+        pod = PodTemplate.from_raw(spec, {}, path="inline")
+        (dep,) = start_dependencies(pod, wire(pod))
+        assert (dep.dependant, dep.helper, dep.guaranteed) == ("app", "proxy", guaranteed), name
+        assert words in dep.why, name

@@ -139,3 +139,12 @@ def test_it_reads_json_that_libyaml_rejects() -> None:
 def test_it_turns_unhashable_keys_into_text() -> None:
     (doc,) = values("? [a, b]\n: 1\n")
     assert list(doc) == ['["a", "b"]']
+
+
+def test_it_remembers_keys_a_later_one_overwrote() -> None:
+    (doc,) = load_documents("a: 1\nb:\n  c: 2\n  c: 3\na: 4\n")
+    assert doc.value == {"a": 4, "b": {"c": 3}}
+    assert doc.value.duplicates == {"a": [1]}
+    assert doc.value["b"].duplicates == {"c": [3]}
+    (clean,) = load_documents("a: 1\nb: 2\n")
+    assert clean.value.duplicates is None

@@ -214,3 +214,14 @@ def test_it_sets_security_headers(client: Client) -> None:
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_rules_page_shows_every_severity_a_rule_can_take(client: Client) -> None:
+    body = client.get(reverse("rules")).content.decode()
+    ranged = [r for r in REGISTRY.values() if r.also]
+    assert ranged
+    for r in ranged:
+        article = body.split(f'id="{r.id}"', 1)[1].split("</article>", 1)[0]
+        for severity in r.also:
+            assert f">or {severity}</span>" in article
+        assert r.severity_reason.split(":")[0] in article

@@ -9,6 +9,7 @@ from __future__ import annotations
 from advisor.core.rules import (
     hpa,
     isolation,
+    manifest,
     ports,
     probes,
     resources,
@@ -27,7 +28,18 @@ from advisor.core.rules.base import (
     build_registry,
 )
 
-AREAS = (workload, ports, probes, versions, resources, shutdown, isolation, hpa, schema)
+AREAS = (
+    workload,
+    ports,
+    probes,
+    versions,
+    resources,
+    shutdown,
+    isolation,
+    hpa,
+    schema,
+    manifest,
+)
 REGISTRY: dict[str, Rule] = build_registry(r for area in AREAS for r in area.RULES)
 POD_RULES = tuple(r for r in REGISTRY.values() if r.scope == "pod")
 HPA_RULES = tuple(r for r in REGISTRY.values() if r.scope == "hpa")

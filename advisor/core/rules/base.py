@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from advisor.core.roles import RoleAssignment
     from advisor.core.schema import SchemaIssue
     from advisor.core.sizing import Sizing
+    from advisor.core.wiring import Wiring
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -45,10 +46,20 @@ class Context:
     schema_issues: tuple[SchemaIssue, ...]
     kubernetes_version: tuple[int, int]
     api_defaults: bool
+    wiring: Wiring | None = None
 
     @property
     def pod(self) -> PodTemplate:
         return self.workload.pod
+
+    @property
+    def wired(self) -> Wiring:
+        """The pod's wiring (built by the analysis; computed here when a test left it out)."""
+        if self.wiring is not None:
+            return self.wiring
+        from advisor.core.wiring import wire
+
+        return wire(self.pod)
 
     def role(self, container: Container) -> str:
         """Return the role assigned to ``container`` ('app' when unknown)."""
@@ -87,6 +98,14 @@ class Rule:
     check: Check = field(repr=False, compare=False)
     scope: Literal["pod", "hpa"] = "pod"
     area: str = ""
+    also: tuple[Severity, ...] = ()  # other severities a finding may take
+    severity_reason: str = ""  # when and why a finding takes one of them
+
+    @property
+    def severities(self) -> tuple[Severity, ...]:
+        """Every severity this rule's findings can have, most severe first."""
+        wanted = {self.severity, *self.also}
+        return tuple(s for s in SEVERITIES if s in wanted)
 
     def finding(
         self,
@@ -99,6 +118,8 @@ class Rule:
     ) -> Finding:
         """Build a finding of this rule."""
         name = container.name if isinstance(container, Container) else container
+        if severity is not None and severity not in self.severities:
+            raise ValueError(f"rule {self.id} does not declare severity {severity!r}")
         return Finding(
             rule=self.id,
             severity=severity or self.severity,
@@ -117,12 +138,20 @@ def rule(
     rationale: str,
     fix: str,
     scope: Literal["pod", "hpa"] = "pod",
+    also: tuple[Severity, ...] = (),
+    severity_reason: str = "",
 ) -> Callable[[Check], Rule]:
-    """Turn a check function ``(rule, ctx) -> findings`` into a :class:`Rule`."""
+    """Turn a check function ``(rule, ctx) -> findings`` into a :class:`Rule`.
+
+    ``also`` lists the other severities a finding may take, and ``severity_reason`` says when;
+    a rule that declares one must explain it.
+    """
+    if also and not severity_reason:
+        raise ValueError(f"rule {id!r} declares other severities without a reason")
 
     def wrap(fn: Check) -> Rule:
         area = fn.__module__.rsplit(".", 1)[-1]
-        return Rule(id, title, severity, rationale, fix, fn, scope, area)
+        return Rule(id, title, severity, rationale, fix, fn, scope, area, also, severity_reason)
 
     return wrap
 
@@ -137,6 +166,14 @@ def build_registry(rules: Iterable[Rule]) -> dict[str, Rule]:
             raise ValueError(f"rule id {r.id!r} must be kebab-case")
         registry[r.id] = r
     return registry
+
+
+def by_sidecar_support(version: tuple[int, int], *, native: str, older: str) -> str:
+    """Pick the fix text the target version can run: ``native`` once native sidecars are on by
+    default (1.29+), else ``older`` (a fix must never suggest what the cluster cannot run)."""
+    from advisor.core.versions import feature_state
+
+    return native if feature_state("SidecarContainers", version).enabled_by_default else older
 
 
 def container_line(container: Container, key: str | None = None) -> int | None:

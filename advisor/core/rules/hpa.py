@@ -56,6 +56,9 @@ def hpa_resource_metric(r: Rule, ctx: HpaContext) -> Iterator[Finding]:
     "stops scaling on it.",
     fix="Use the name of a container in the target's pod template.",
     scope="hpa",
+    also=("warning",),
+    severity_reason="Lowered to warning when the name is one a mesh or agent webhook injects at "
+    "admission (istio-proxy, linkerd-proxy, ...): the container may exist in the running pod.",
 )
 def hpa_container_not_found(r: Rule, ctx: HpaContext) -> Iterator[Finding]:
     names = {c.name for c in ctx.workload.pod.all_containers}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from advisor.core.model import Container
 from advisor.core.rules.base import Context, Finding, Rule, rule
-from advisor.core.source import get_list, line_of
+from advisor.core.source import line_of
 
 
 @rule(
@@ -42,42 +41,30 @@ def unrelated_containers(r: Rule, ctx: Context) -> Iterator[Finding]:
     servers = [c for c in ctx.pod.containers if c.ports and not _catalogued(ctx, c)]
     if len(servers) < 2:
         return
-    for i, first in enumerate(servers):
-        for second in servers[i + 1 :]:
-            if _coupled(first, second):
-                continue
-            yield r.finding(
-                f"'{first.name}' and '{second.name}' both serve their own ports, share no "
-                "volume and do not call each other over localhost",
-                line=second.line,
-                container=second,
-            )
-            return
+    wiring = ctx.wired
+    groups: dict[str, Container] = {}
+    for c in servers:
+        groups.setdefault(wiring.group(c.name), c)
+    if len(groups) < 2:
+        return
+    first, *others = groups.values()
+    second = others[0]
+    apps = [c.name for c in groups.values() if ctx.role(c) == "app"]
+    verdict = (
+        f"; they are separate apps ({', '.join(repr(a) for a in apps)})" if len(apps) > 1 else ""
+    )
+    yield r.finding(
+        f"'{first.name}' and '{second.name}' both serve their own ports, and no edge of the "
+        f"pod's wiring links them (no shared volume, localhost call, proxy or process "
+        f"namespace){verdict}",
+        line=second.line,
+        container=second,
+    )
 
 
 def _catalogued(ctx: Context, c: Container) -> bool:
     assignment = ctx.roles.get(c.name)
     return assignment is not None and assignment.source == "catalogue"
-
-
-def _coupled(a: Container, b: Container) -> bool:
-    if set(a.volume_mounts) & set(b.volume_mounts):
-        return True
-    return _calls(a, b) or _calls(b, a)
-
-
-def _calls(caller: Container, callee: Container) -> bool:
-    text = " ".join(caller.command_line + _env_values(caller))
-    for port in callee.ports:
-        if port.number is not None and re.search(
-            rf"(localhost|127\.0\.0\.1|0\.0\.0\.0)?:{port.number}\b", text
-        ):
-            return True
-    return "localhost" in text or "127.0.0.1" in text
-
-
-def _env_values(c: Container) -> list[str]:
-    return [str(e.get("value")) for e in get_list(c.raw, "env") if isinstance(e, dict)]
 
 
 RULES = [share_process_namespace, unrelated_containers]

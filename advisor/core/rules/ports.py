@@ -38,4 +38,29 @@ def duplicate_container_port(r: Rule, ctx: Context) -> Iterator[Finding]:
             owners.setdefault(key, c)
 
 
-RULES = [duplicate_container_port]
+@rule(
+    id="local-port-typo",
+    title="A localhost call reaches a port nothing in the pod serves, next to one that is served",
+    severity="warning",
+    rationale="Containers of a pod reach each other on localhost. A call to a local port that "
+    "no container declares or listens on fails with 'connection refused'; when another "
+    "container serves a port one typo away (a digit changed, two swapped, off by one), the "
+    "call almost certainly meant that port.",
+    fix="Point the call at the port the helper serves, or declare the port on the container "
+    "that listens on it.",
+)
+def local_port_typo(r: Rule, ctx: Context) -> Iterator[Finding]:
+    for loose in ctx.wired.dangling:
+        if loose.near is None:
+            continue
+        yield r.finding(
+            f"'{loose.container}' calls local port {loose.port} ({loose.evidence}), which "
+            f"nothing in the pod serves; '{loose.near.container}' serves {loose.near.port}",
+            line=loose.line,
+            container=loose.container,
+            fix=f"Use port {loose.near.port} (served by '{loose.near.container}'), or declare "
+            f"port {loose.port} on the container that listens on it.",
+        )
+
+
+RULES = [duplicate_container_port, local_port_typo]

@@ -86,6 +86,9 @@ def sidecar_missing_requests(r: Rule, ctx: Context) -> Iterator[Finding]:
     "it can grow until the memory limit (or the node) runs out.",
     fix="Set emptyDir.sizeLimit and add that size to the memory limit of the containers that "
     "write to the volume.",
+    also=("info",),
+    severity_reason="Lowered to info when sizeLimit is set: the volume is bounded, only its "
+    "cost in memory is worth knowing.",
 )
 def memory_backed_emptydir(r: Rule, ctx: Context) -> Iterator[Finding]:
     for name, volume in ctx.pod.volumes.items():

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from advisor.core.rules.base import Context, Finding, Rule, container_line, rule
+from advisor.core.roles import image_keys
+from advisor.core.rules.base import (
+    Context,
+    Finding,
+    Rule,
+    by_sidecar_support,
+    container_line,
+    rule,
+)
 from advisor.core.source import line_of
 
 
@@ -49,6 +57,14 @@ def duplicate_container_name(r: Rule, ctx: Context) -> Iterator[Finding]:
             seen[c.name] = where
 
 
+EXIT_ON_DONE = (
+    "Make the helper exit when the app is done: the app writes a marker such as /shared/done "
+    "into a shared emptyDir and the helper's command waits for it (until [ -f /shared/done ]), "
+    "or the app calls the helper's shutdown endpoint. Native sidecars, which the kubelet stops "
+    "by itself, need Kubernetes 1.29 or newer."
+)
+
+
 @rule(
     id="classic-sidecar-blocks-job",
     title="A long-running helper in a Job's containers keeps the Job from completing",
@@ -72,6 +88,7 @@ def classic_sidecar_blocks_job(r: Rule, ctx: Context) -> Iterator[Finding]:
                 f"and keeps running ({why}); the Job will never complete",
                 line=c.line,
                 container=c,
+                fix=by_sidecar_support(ctx.kubernetes_version, native=r.fix, older=EXIT_ON_DONE),
             )
 
 
@@ -95,4 +112,95 @@ def job_restart_policy(r: Rule, ctx: Context) -> Iterator[Finding]:
         )
 
 
-RULES = [no_containers, duplicate_container_name, classic_sidecar_blocks_job, job_restart_policy]
+# Images whose default command is a shell or an interpreter: without a command (and without a
+# terminal) they start and exit at once.
+SHELL_IMAGES = frozenset(
+    [
+        "busybox",
+        "alpine",
+        "ubuntu",
+        "debian",
+        "centos",
+        "fedora",
+        "rockylinux",
+        "almalinux",
+        "amazonlinux",
+        "python",
+        "node",
+        "ruby",
+        "golang",
+        "openjdk",
+        "eclipse-temurin",
+        "bash",
+    ]
+)
+SERVICE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController")
+
+
+def _restarts_forever(ctx: Context) -> bool:
+    """Tell whether the pod restarts exited containers (controllers force Always)."""
+    if ctx.workload.kind in SERVICE_KINDS:
+        return True
+    return ctx.workload.kind == "Pod" and ctx.pod.restart_policy == "Always"
+
+
+@rule(
+    id="helper-exits-at-once",
+    title="A helper has no command and its image exits at once",
+    severity="warning",
+    rationale="A container without command or args runs its image's default command. For "
+    "base images (busybox, alpine, ubuntu, python, ...) that is a shell or an interpreter, "
+    "which exits at once without a terminal: a classic sidecar then restarts in a back-off "
+    "loop (CrashLoopBackOff) and a native sidecar keeps being restarted, doing nothing.",
+    fix="Give the helper the command it is meant to run.",
+)
+def helper_exits_at_once(r: Rule, ctx: Context) -> Iterator[Finding]:
+    for c in ctx.pod.all_containers:
+        if c.lifecycle == "init" or ctx.role(c) == "app":
+            continue
+        if "command" in c.raw or "args" in c.raw or not c.image.strip():
+            continue
+        segment = image_keys(c.image).segment
+        if segment in SHELL_IMAGES:
+            yield r.finding(
+                f"'{c.name}' ({ctx.role(c)}) sets no command, and the {segment} image's default "
+                "command exits at once: the container is restarted over and over",
+                line=c.line,
+                container=c,
+            )
+
+
+@rule(
+    id="app-exits-at-once",
+    title="The app's command ends at once in a workload that restarts it",
+    severity="warning",
+    rationale="A Deployment, StatefulSet or DaemonSet (and a Pod with restartPolicy Always) "
+    "restarts a container whenever it exits. An app whose command only runs short steps "
+    "(echo, cp, a brief sleep) exits at once and is restarted with a growing back-off: the pod "
+    "shows CrashLoopBackOff and never becomes ready. Work that should finish belongs in a Job.",
+    fix="Run the work in a Job (or CronJob), or make the command start the long-running process.",
+)
+def app_exits_at_once(r: Rule, ctx: Context) -> Iterator[Finding]:
+    if not _restarts_forever(ctx):
+        return
+    for c in ctx.pod.containers:
+        if ctx.role(c) != "app" or not ("command" in c.raw or "args" in c.raw):
+            continue
+        running, why = ctx.is_long_running(c)
+        if not running and "short steps" in why:
+            yield r.finding(
+                f"'{c.name}' is the app of a {ctx.workload.kind}, but {why}; the kubelet "
+                "restarts it in a loop (CrashLoopBackOff)",
+                line=container_line(c, "command") or container_line(c, "args") or c.line,
+                container=c,
+            )
+
+
+RULES = [
+    no_containers,
+    duplicate_container_name,
+    classic_sidecar_blocks_job,
+    job_restart_policy,
+    helper_exits_at_once,
+    app_exits_at_once,
+]
