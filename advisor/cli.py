@@ -16,21 +16,22 @@ import json
 import sys
 import typing
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
 from advisor.core import ANALYZER_VERSION
-from advisor.core.analyze import Options, Report, analyze
-from advisor.core.errors import InputError
-from advisor.core.rules import REGISTRY, SEVERITY_RANK
-from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
-from advisor.core.yamlload import Limits
+from advisor.core.versions import NEWEST, OLDEST, format_version
 
+if typing.TYPE_CHECKING:
+    from advisor.core.analyze import Options, Report
+
+# The analysis core is imported when a command needs it, so `--version`, `schema` and `--help`
+# start without it (bench/startup.py measures the difference).
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github", "junit")
 COMMANDS = ("analyze", "rules", "version", "config", "schema")
 SCHEMA_RESOURCE = "report.schema.json"
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # advisor.core.yamlload.Limits().max_bytes
 
 
 class UsageError(Exception):
@@ -147,7 +148,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> Non
         help="read Kustomize directories as plain files instead of rendering them",
     )
     parser.add_argument(
-        "--max-bytes", type=int, default=Limits().max_bytes, help="largest input accepted"
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help="largest input accepted (default 16 MiB)",
     )
 
 
@@ -201,6 +205,8 @@ def version_text() -> str:
 
 def report_schema() -> str:
     """The JSON Schema of the ``--format json`` report, as shipped in the package."""
+    from importlib import resources
+
     return resources.files("advisor.core").joinpath("data", SCHEMA_RESOURCE).read_text("utf-8")
 
 
@@ -248,6 +254,8 @@ def _destinations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run ``analyze`` with parsed arguments (also called by ``manage.py analyze``)."""
     from advisor.config import ConfigError, apply_policy, resolve
+    from advisor.core.analyze import analyze
+    from advisor.core.errors import InputError
     from advisor.inputs import collect, remap_report
 
     if getattr(args, "list_rules", False):
@@ -298,8 +306,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
 
 def _options(settings: typing.Any, max_bytes: int) -> Options:
+    from advisor.core.analyze import Options
     from advisor.core.lifecycle import assumptions_from_mapping
     from advisor.core.roles import load_catalogue
+    from advisor.core.versions import parse_version
+    from advisor.core.yamlload import Limits
 
     if max_bytes < 1:
         raise ValueError("--max-bytes must be positive")
@@ -331,6 +342,8 @@ def render(report: Report, fmt: str) -> str:
 
 def exit_code(report: Report, fail_on: str) -> int:
     """2 for unreadable input, 1 for a finding at or above ``fail_on``, else 0."""
+    from advisor.core.rules import SEVERITY_RANK
+
     if report.errors:
         return EXIT_USAGE
     worst = report.worst_severity()
@@ -341,6 +354,8 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 def list_rules(fmt: str) -> str:
     """Describe every registered rule, from the registry."""
+    from advisor.core.rules import REGISTRY
+
     rules = list(REGISTRY.values())
     if fmt == "json":
         return (
