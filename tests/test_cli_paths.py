@@ -114,6 +114,15 @@ def test_sarif_of_a_kustomize_overlay_points_at_the_users_files(monkeypatch) -> 
 
 
 @needs_kubectl
+def test_the_text_report_names_the_patch_file_of_a_finding(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run("analyze", "tests/fixtures/kustomize/overlays/sidecar")
+    assert "== Deployment/web  (tests/fixtures/kustomize/base/deployment.yaml:1" in out
+    finding = next(line for line in out.splitlines() if "sidecar-missing-requests" in line)
+    assert "(tests/fixtures/kustomize/overlays/sidecar/add-sidecar.yaml:" in finding
+
+
+@needs_kubectl
 def test_the_users_kustomization_is_not_edited(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     before = {p: p.read_bytes() for p in KUSTOMIZE.rglob("*") if p.is_file()}
