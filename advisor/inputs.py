@@ -94,6 +94,7 @@ def collect(
         if not path.is_dir():
             out.texts.append((arg, path.read_bytes()))  # a missing file raises with its name
             continue
+        before = (len(out.texts), len(out.problems))
         for kind, item in _walk(path, exclude):
             if kind == "file":
                 out.texts.append((display(item), item.read_bytes()))
@@ -109,6 +110,8 @@ def collect(
                 for sub_kind, sub in _walk(item, exclude, render=False):
                     if sub_kind == "file" and sub.name not in KUSTOMIZATION_NAMES:
                         out.texts.append((display(sub), sub.read_bytes()))
+        if (len(out.texts), len(out.problems)) == before:
+            out.notes.append(f"note: {arg}: no .yaml, .yml or .json file found")
     return out
 
 

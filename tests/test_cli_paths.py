@@ -78,6 +78,13 @@ def test_a_path_alone_means_analyze(tree) -> None:
     assert "classic-sidecar-blocks-job" in out
 
 
+def test_an_empty_directory_says_so(tmp_path) -> None:
+    code, out, err = run("analyze", str(tmp_path))
+    assert code == 0
+    assert "no .yaml, .yml or .json file found" in err
+    assert "0 workload(s)" in out
+
+
 def test_a_missing_path_is_a_clear_error(tree) -> None:
     code, _, err = run("analyze", "nowhere/")
     assert code == 2
