@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import typing
 from collections.abc import Sequence
@@ -193,7 +194,15 @@ def main(
 
 def entry_point() -> None:
     """The ``pod-advisor`` console script."""
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `pod-advisor analyze k8s/ | head`: the reader left early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # what a shell reports for a command ended by SIGPIPE
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
 
 
 def version_text() -> str:
