@@ -1,29 +1,38 @@
-"""The ``analyze`` command line: read manifests, print a report, exit with a CI-friendly code.
+"""``pod-advisor``: the installable checker (no Django, no database).
 
-Exit codes: 0 no finding at or above ``--fail-on``; 1 at least one; 2 unusable input or
-arguments (message on stderr). ``python manage.py analyze`` runs :func:`main`.
+Subcommands: ``analyze PATH...`` (the default when the first argument is a path), ``rules``,
+``version``, ``config`` (the effective configuration and where each value came from) and
+``schema`` (the JSON Schema of ``--format json``). ``python manage.py analyze`` is a thin alias
+of ``analyze`` with the same options.
+
+Exit codes of ``analyze``: 0 no finding at or above ``--fail-on``; 1 at least one; 2 unusable
+input, arguments or configuration (message on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from advisor.core.analyze import Options, Report
-from advisor.core.errors import InputError
-from advisor.core.lifecycle import assumptions_from_mapping
-from advisor.core.roles import load_catalogue
-from advisor.core.rules import REGISTRY, SEVERITY_RANK
-from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
-from advisor.core.yamlload import Limits
-from advisor.parallel import default_jobs, write_files
+from advisor.core import ANALYZER_VERSION
+from advisor.core.versions import NEWEST, OLDEST, format_version
 
+if typing.TYPE_CHECKING:
+    from advisor.core.analyze import Options, Report
+
+# The analysis core is imported when a command needs it, so `--version`, `schema` and `--help`
+# start without it (bench/startup.py measures the difference).
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "github", "junit")
+COMMANDS = ("analyze", "rules", "version", "config", "schema")
+SCHEMA_RESOURCE = "report.schema.json"
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # advisor.core.yamlload.Limits().max_bytes
 
 
 class UsageError(Exception):
@@ -35,22 +44,64 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser (shared by the management command)."""
+def build_parser(prog: str = "pod-advisor") -> argparse.ArgumentParser:
+    """Return the parser of ``pod-advisor`` and its subcommands."""
     parser = _Parser(
-        prog="manage.py analyze",
-        description="Analyse Kubernetes manifests with more than one container per pod.",
+        prog=prog,
+        description="Check Kubernetes pods with more than one container: roles, resources, "
+        "start-up and shutdown order, and what to fix.",
     )
-    add_arguments(parser)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    analyze_parser = sub.add_parser("analyze", help="analyse manifests (the default command)")
+    add_arguments(analyze_parser)
+    rules = sub.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_parser("version", help="print the version")
+    config = sub.add_parser("config", help="print the effective configuration")
+    add_arguments(config, paths=False)
+    sub.add_parser("schema", help="print the JSON Schema of the JSON report")
     return parser
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE", help="manifest files; - for stdin")
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+def add_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
+    """The options of ``analyze`` (shared with ``config`` and ``manage.py analyze``).
+
+    Values default to None so that :mod:`advisor.config` can tell a flag from its absence.
+    """
+    if paths:
+        parser.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="manifest files, directories (walked for .yaml, .yml, .json; Kustomize "
+            "directories rendered) or - for standard input",
+        )
+        parser.add_argument(
+            "--format",
+            action="append",
+            choices=FORMATS,
+            help="text (default), json, sarif, github or junit; repeat with --output to write "
+            "several reports in one run",
+        )
+        parser.add_argument(
+            "--output",
+            action="append",
+            metavar="FILE",
+            help="write the report of the matching --format (first to first, second to "
+            "second...) to FILE instead of standard output",
+        )
+        parser.add_argument("--list-rules", action="store_true", help=argparse.SUPPRESS)
+    else:
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: the nearest "
+        ".pod-advisor.yaml at or above the working directory)",
+    )
     parser.add_argument(
         "--kubernetes-version",
-        default=format_version(NEWEST),
         help=f"target version, {format_version(OLDEST)} to {format_version(NEWEST)} "
         f"(default {format_version(NEWEST)})",
     )
@@ -59,12 +110,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="compute resources on the manifest as written (no API server defaulting)",
     )
-    parser.add_argument("--fail-on", choices=("error", "warning", "never"), default="error")
-    parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "never"),
+        help="exit 1 when a finding is at least this severe (default error)",
+    )
+    parser.add_argument(
+        "--disable", action="append", metavar="RULE", help="turn a rule off (repeatable)"
+    )
+    parser.add_argument(
+        "--severity",
+        action="append",
+        metavar="RULE=LEVEL",
+        help="report a rule as error, warning or info (repeatable)",
+    )
     parser.add_argument(
         "--assume",
         action="append",
-        default=[],
         metavar="NAME=SECONDS",
         help="override a simulation assumption, e.g. init_run_seconds=3 or "
         "istio-proxy.ready_after_seconds=4 (repeatable)",
@@ -72,20 +134,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--catalogue",
         action="append",
-        default=[],
         metavar="YAML",
         help="extra image catalogue entries (repeatable)",
     )
     parser.add_argument(
-        "--max-bytes", type=int, default=Limits().max_bytes, help="largest input accepted"
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="skip paths matching GLOB when walking directories (repeatable)",
+    )
+    parser.add_argument(
+        "--no-kustomize",
+        action="store_true",
+        help="read Kustomize directories as plain files instead of rendering them",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help="largest input accepted (default 16 MiB)",
     )
     parser.add_argument(
         "--jobs",
         type=_positive,
         default=None,
         metavar="N",
-        help="processes that analyse files side by side (default: the cores; inputs under "
-        "1 MiB in all use one); the report is the same",
+        help="processes that analyse files side by side for json and text output (default: "
+        "the cores; inputs under 1 MiB in all use one); the report is the same",
     )
 
 
@@ -96,58 +171,211 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run the command; return the exit code."""
+    """Run ``pod-advisor``; return the exit code."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "analyze")  # `pod-advisor deploy/` means `pod-advisor analyze deploy/`
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except UsageError as exc:
         stderr.write(f"{exc}\n")
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return EXIT_USAGE if exc.code else EXIT_OK
+    if args.version or args.command == "version":
+        stdout.write(version_text())
+        return EXIT_OK
+    if args.command == "rules":
+        stdout.write(list_rules(args.format))
+        return EXIT_OK
+    if args.command == "schema":
+        stdout.write(report_schema())
+        return EXIT_OK
+    if args.command == "config":
+        return show_config(args, stdout=stdout, stderr=stderr)
+    if args.command is None:
+        stderr.write(build_parser().format_help())
+        return EXIT_USAGE
     return run(args, stdin=stdin, stdout=stdout, stderr=stderr)
 
 
-def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    """Run with parsed arguments."""
-    if args.list_rules:
-        stdout.write(list_rules(args.format))
-        return EXIT_OK
-    if not args.files:
-        stderr.write("error: give at least one FILE, or - to read standard input\n")
-        return EXIT_USAGE
+def entry_point() -> None:
+    """The ``pod-advisor`` console script."""
     try:
-        options = _options(args)
-        inputs = _read_inputs(args.files, stdin)
-    except (ValueError, InputError, OSError) as exc:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `pod-advisor analyze k8s/ | head`: the reader left early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # what a shell reports for a command ended by SIGPIPE
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def version_text() -> str:
+    return (
+        f"pod-advisor {ANALYZER_VERSION} (Kubernetes {format_version(OLDEST)} to "
+        f"{format_version(NEWEST)})\n"
+    )
+
+
+def report_schema() -> str:
+    """The JSON Schema of the ``--format json`` report, as shipped in the package."""
+    from importlib import resources
+
+    return resources.files("advisor.core").joinpath("data", SCHEMA_RESOURCE).read_text("utf-8")
+
+
+def show_config(args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    from advisor.config import ConfigError, describe, resolve
+
+    try:
+        settings = resolve(args)
+    except ConfigError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
-    # Each workload is written as soon as it is analysed: memory follows the largest
-    # document, not the input (advisor.core.stream).
-    jobs = args.jobs if args.jobs is not None else default_jobs()
-    tally = write_files(inputs, fmt=args.format, options=options, out=stdout, jobs=jobs)
+    if args.format == "json":
+        document = {
+            "config_file": settings.config_file,
+            "settings": settings.as_dict(),
+            "sources": dict(settings.sources),
+        }
+        stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        stdout.write(describe(settings))
+    return EXIT_OK
+
+
+def _destinations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """Pair formats with outputs: the n-th --output gets the n-th --format."""
+    formats = list(getattr(args, "format", None) or ["text"])
+    outputs = list(getattr(args, "output", None) or [])
+    if len(outputs) > len(formats):
+        raise UsageError(
+            f"{len(outputs)} --output but {len(formats)} --format: give a --format for "
+            "each --output (the n-th --output receives the n-th --format)"
+        )
+    pairs: list[tuple[str, str | None]] = [
+        (fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)
+    ]
+    to_stdout = [fmt for fmt, out in pairs if out is None]
+    if len(to_stdout) > 1:
+        raise UsageError(
+            f"formats {', '.join(to_stdout)} would all go to standard output: "
+            "give an --output for each --format but one"
+        )
+    return pairs
+
+
+def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Run ``analyze`` with parsed arguments (also called by ``manage.py analyze``)."""
+    from advisor.config import ConfigError, apply_policy, resolve
+    from advisor.core.analyze import analyze
+    from advisor.core.errors import InputError
+    from advisor.inputs import collect, remap_report
+
+    if getattr(args, "list_rules", False):
+        formats = getattr(args, "format", None) or ["text"]
+        stdout.write(list_rules("json" if formats[0] == "json" else "text"))
+        return EXIT_OK
+    paths = getattr(args, "paths", None) or getattr(args, "files", None) or []
+    if not paths:
+        stderr.write("error: give at least one PATH (file or directory), or - for stdin\n")
+        return EXIT_USAGE
+    try:
+        destinations = _destinations(args)
+        settings = resolve(args)
+        options = _options(settings, args.max_bytes)
+        inputs = collect(paths, stdin=stdin, exclude=settings.exclude, kustomize=settings.kustomize)
+    except (UsageError, ConfigError, ValueError, InputError) as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except OSError as exc:
+        name = exc.filename or ""
+        stderr.write(f"error: {name}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    for note in inputs.notes:
+        stderr.write(note + "\n")
+    if len(destinations) == 1 and destinations[0][0] in STREAMED:
+        return _stream(args, destinations[0], inputs, options, settings, stdout, stderr)
+    report = analyze(inputs.texts, options=options)
+    report = remap_report(report, inputs.remaps)
+    if inputs.problems:
+        from dataclasses import replace
+
+        report = replace(report, errors=(*report.errors, *inputs.problems))
+    report = apply_policy(report, settings)
+    for fmt, output in destinations:
+        text = render(report, fmt)
+        if output is None:
+            stdout.write(text)
+            continue
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            stderr.write(f"error: cannot write {output}: {exc.strerror or exc}\n")
+            return EXIT_USAGE
+    for problem in report.errors:
+        where = f"document {problem.document}, " if problem.document else ""
+        stderr.write(
+            f"error: {problem.file}: {where}line {problem.line or '?'}: {problem.message}\n"
+        )
+    return exit_code(report, settings.fail_on)
+
+
+# Formats written as the analysis runs, one workload at a time, so memory follows the largest
+# document rather than the input (advisor.core.stream), on --jobs processes. SARIF, GitHub
+# and JUnit output and several outputs at once are written from the whole report at the end.
+STREAMED = ("json", "text")
+
+
+def _stream(
+    args: argparse.Namespace,
+    destination: tuple[str, str | None],
+    inputs: typing.Any,
+    options: Options,
+    settings: typing.Any,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    from advisor.config import policy_workload
+    from advisor.core.analyze import WorkloadReport
+    from advisor.inputs import remap_item
+    from advisor.parallel import default_jobs, write_files
+
+    remaps = inputs.remaps
+
+    def transform(item: typing.Any) -> typing.Any:
+        item = remap_item(item, remaps)
+        return policy_workload(item, settings) if isinstance(item, WorkloadReport) else item
+
+    fmt, output = destination
+    jobs = args.jobs if getattr(args, "jobs", None) is not None else default_jobs()
+    try:
+        sink = stdout if output is None else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        stderr.write(f"error: cannot write {output}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    try:
+        tally = write_files(
+            inputs.texts,
+            fmt=fmt,
+            options=options,
+            out=sink,
+            jobs=jobs,
+            transform=transform,
+            trailing=inputs.problems,
+        )
+    finally:
+        if sink is not stdout:
+            sink.close()
     for problem in tally.errors:
         where = f"document {problem.document}, " if problem.document else ""
         stderr.write(
             f"error: {problem.file}: {where}line {problem.line or '?'}: {problem.message}\n"
         )
-    return _exit_code(bool(tally.errors), tally.worst_severity(), args.fail_on)
-
-
-def _options(args: argparse.Namespace) -> Options:
-    version = parse_version(args.kubernetes_version)
-    assumptions = assumptions_from_mapping(_parse_assumptions(args.assume))
-    catalogue = load_catalogue(*args.catalogue) if args.catalogue else None
-    if args.max_bytes < 1:
-        raise ValueError("--max-bytes must be positive")
-    return Options(
-        kubernetes_version=version,
-        api_defaults=not args.no_api_defaults,
-        assumptions=assumptions,
-        limits=Limits(max_bytes=args.max_bytes),
-        catalogue=catalogue,
-    )
+    return _exit_code(bool(tally.errors), tally.worst_severity(), settings.fail_on)
 
 
 def _positive(text: str) -> int:
@@ -160,33 +388,39 @@ def _positive(text: str) -> int:
     return value
 
 
-def _parse_assumptions(items: Sequence[str]) -> dict[str, object]:
-    """Turn ``name=value`` and ``container.name=value`` into the assumptions mapping."""
-    data: dict[str, object] = {}
-    per_container: dict[str, dict[str, str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--assume {item!r}: expected NAME=SECONDS")
-        container, dot, name = key.rpartition(".")
-        if dot:
-            per_container.setdefault(container, {})[name] = value
-        else:
-            data[key] = value
-    if per_container:
-        data["per_container"] = per_container
-    return data
+def _options(settings: typing.Any, max_bytes: int) -> Options:
+    from advisor.core.analyze import Options
+    from advisor.core.lifecycle import assumptions_from_mapping
+    from advisor.core.roles import load_catalogue
+    from advisor.core.versions import parse_version
+    from advisor.core.yamlload import Limits
+
+    if max_bytes < 1:
+        raise ValueError("--max-bytes must be positive")
+    return Options(
+        kubernetes_version=parse_version(settings.kubernetes_version),
+        api_defaults=settings.api_defaults,
+        assumptions=assumptions_from_mapping(settings.assumptions_mapping()),
+        limits=Limits(max_bytes=max_bytes),
+        catalogue=load_catalogue(*settings.catalogue) if settings.catalogue else None,
+    )
 
 
-def _read_inputs(files: Sequence[str], stdin: TextIO) -> list[tuple[str, str | bytes]]:
-    inputs: list[tuple[str, str | bytes]] = []
-    for name in files:
-        if name == "-":
-            buffer = getattr(stdin, "buffer", None)
-            inputs.append(("stdin", buffer.read() if buffer is not None else stdin.read()))
-        else:
-            inputs.append((name, Path(name).read_bytes()))
-    return inputs
+def render(report: Report, fmt: str) -> str:
+    """One report in one format."""
+    from advisor.core import outputs
+    from advisor.core import report as formats
+
+    if fmt == "json":
+        return formats.to_json(report) + "\n"
+    if fmt == "sarif":
+        base = Path.cwd().resolve().as_posix()
+        return outputs.sarif_json(outputs.to_sarif_for_ci(report, base=base))
+    if fmt == "github":
+        return outputs.to_github(report)
+    if fmt == "junit":
+        return outputs.to_junit(report)
+    return formats.to_text(report)
 
 
 def exit_code(report: Report, fail_on: str) -> int:
@@ -195,6 +429,8 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 
 def _exit_code(unreadable: bool, worst: str | None, fail_on: str) -> int:
+    from advisor.core.rules import SEVERITY_RANK
+
     if unreadable:
         return EXIT_USAGE
     if fail_on == "never" or worst is None:
@@ -204,6 +440,8 @@ def _exit_code(unreadable: bool, worst: str | None, fail_on: str) -> int:
 
 def list_rules(fmt: str) -> str:
     """Describe every registered rule, from the registry."""
+    from advisor.core.rules import REGISTRY
+
     rules = list(REGISTRY.values())
     if fmt == "json":
         return (

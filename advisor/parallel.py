@@ -19,16 +19,24 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-from advisor.core.analyze import Options, autoscalers, iter_analysis, iter_part, unlinked
+from advisor.core.analyze import Item, Options, autoscalers, iter_analysis, iter_part, unlinked
+from advisor.core.model import Problem, Skipped
 from advisor.core.report import text_header
 from advisor.core.stream import Tally, _skeleton, merge, write_body, write_document, write_report
 from advisor.core.yamlload import with_big_stack
 
 Inputs = Sequence[tuple[str, str | bytes]]
+
+
+def _same(item: Item) -> Item:
+    return item
+
+
 PARALLEL_MIN_BYTES = 1024 * 1024
 
 # What the workers need, inherited through fork rather than pickled (the inputs can be large).
@@ -56,19 +64,31 @@ def groups(inputs: Inputs, jobs: int) -> list[list[tuple[str, str | bytes]]]:
     return cut
 
 
-def write_files(inputs: Inputs, *, fmt: str, options: Options, out: IO[str], jobs: int) -> Tally:
-    """Analyse ``inputs`` with up to ``jobs`` processes and write the report as ``fmt``."""
+def write_files(
+    inputs: Inputs,
+    *,
+    fmt: str,
+    options: Options,
+    out: IO[str],
+    jobs: int,
+    transform: Callable[[Item], Item] = _same,
+    trailing: Sequence[Item] = (),
+) -> Tally:
+    """Analyse ``inputs`` with up to ``jobs`` processes and write the report as ``fmt``.
+
+    Every item passes through ``transform`` (in the worker that made it) before it is written;
+    ``trailing`` items (problems found before the analysis) come after the analysis's own.
+    """
     parts = groups(inputs, jobs) if jobs > 1 else [list(inputs)]
     size = sum(len(data) for _, data in inputs)
     if len(parts) < 2 or size < PARALLEL_MIN_BYTES or "fork" not in _start_methods():
-        return with_big_stack(
-            lambda: write_report(
-                iter_analysis(inputs, options=options), fmt=fmt, options=options, out=out
-            )
-        )
+        items = chain(map(transform, iter_analysis(inputs, options=options)), trailing)
+        return with_big_stack(lambda: write_report(items, fmt=fmt, options=options, out=out))
     hpas = with_big_stack(lambda: autoscalers(inputs, options))
     with tempfile.TemporaryDirectory(prefix="pod-advisor-") as tmp:
-        _JOB.update(parts=parts, options=options, hpas=hpas, fmt=fmt, tmp=Path(tmp))
+        _JOB.update(
+            parts=parts, options=options, hpas=hpas, fmt=fmt, tmp=Path(tmp), transform=transform
+        )
         try:
             # fork: the workers share the loaded modules, compiled schemas and the inputs.
             with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
@@ -77,7 +97,11 @@ def write_files(inputs: Inputs, *, fmt: str, options: Options, out: IO[str], job
             _JOB.clear()
         linked = set().union(*(part_linked for _, part_linked, _ in done))
         tally = merge(t for t, _, _ in done)
-        tally.skipped.extend(unlinked(hpas, linked))
+        for item in chain(map(transform, unlinked(hpas, linked)), trailing):
+            if isinstance(item, Skipped):
+                tally.skipped.append(item)
+            elif isinstance(item, Problem):
+                tally.errors.append(item)
         bodies = [open(path, encoding="utf-8") for _, _, path in done]  # noqa: SIM115
         try:
             if fmt == "text":
@@ -103,8 +127,9 @@ def _work(index: int) -> tuple[Tally, set[int], str]:
     path = job["tmp"] / f"part-{index}"
     tally, linked = Tally(), set[int]()
     with path.open("w", encoding="utf-8") as body:
-        items = iter_part(
+        part = iter_part(
             job["parts"][index], options=job["options"], hpas=job["hpas"], linked=linked
         )
+        items = map(job["transform"], part)
         with_big_stack(lambda: write_body(items, fmt=job["fmt"], out=body, tally=tally))
     return tally, linked, str(path)

@@ -164,3 +164,43 @@ def test_it_runs_as_a_management_command() -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["workloads"][0]["name"] == "myjob"
+
+
+def test_the_default_input_limit_is_the_cores() -> None:
+    from advisor.core.yamlload import Limits
+
+    assert Limits().max_bytes == cli.DEFAULT_MAX_BYTES
+
+
+def test_version_and_schema_start_without_the_analysis_core() -> None:
+    code = (
+        "import sys\n"
+        "from advisor import cli\n"
+        "cli.main(['--version']); cli.main(['schema'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('advisor.core.') "
+        "and m not in ('advisor.core.versions',)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines()[-1] == "[]"
+    assert out.startswith("pod-advisor 0.1.0")
+
+
+ENTRY_POINT = "from advisor.cli import entry_point; entry_point()"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`pod-advisor analyze DIR | head -1`: the closed pipe is not the user's problem."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ENTRY_POINT, "analyze", str(CORPUS)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the report is written
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert proc.returncode == 141  # as for a command ended by SIGPIPE

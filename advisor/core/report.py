@@ -364,7 +364,10 @@ def text_workload(w: WorkloadReport) -> list[str]:
     for name, text in w.advice.per_container:
         out.append(f"     - {name}: {text}")
     for f in w.findings:
-        out.append(f"   {f.severity.upper():<7} {f.rule} (line {f.line or '?'}): {f.message}")
+        at = (
+            f"{f.file}:{f.line or '?'}" if f.file and f.file != wl.file else f"line {f.line or '?'}"
+        )
+        out.append(f"   {f.severity.upper():<7} {f.rule} ({at}): {f.message}")
         out.append(f"           fix: {f.fix}")
     if w.suppressed:
         out.append(

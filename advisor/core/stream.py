@@ -61,7 +61,11 @@ class Tally:
 
 
 def write_report(items: Iterable[Item], *, fmt: str, options: Options, out: IO[str]) -> Tally:
-    """Write ``items`` (from :func:`advisor.core.analyze.iter_analysis`) as ``fmt`` to ``out``."""
+    """Write ``items`` (from :func:`advisor.core.analyze.iter_analysis`) as ``fmt`` to ``out``.
+
+    ``fmt`` is ``json`` or ``text`` (what :func:`advisor.core.report.to_json` and ``to_text``
+    write) or ``sarif`` (``to_sarif``).
+    """
     if fmt == "text":  # nothing comes before the workloads that depends on them
         tally = Tally()
         out.write("\n".join(text_header(_skeleton(tally, options))) + "\n")

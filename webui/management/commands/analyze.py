@@ -1,4 +1,4 @@
-"""``manage.py analyze``: the command-line analyser (see advisor/cli.py)."""
+"""``manage.py analyze``: a thin alias of ``pod-advisor analyze`` (see advisor/cli.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from advisor import cli
 
 
 class Command(BaseCommand):
-    help = "Analyse Kubernetes manifests: roles, resources, lifecycle and findings."
+    help = "Analyse Kubernetes manifests (same options as `pod-advisor analyze`)."
     requires_system_checks: ClassVar[list[str]] = []
     requires_migrations_checks = False
 
