@@ -170,7 +170,7 @@ TagName = Annotated[
         pattern=r"^[A-Za-z0-9_-]+$",
     ),
 ]
-ReviewStatus = Literal["draft", "in-review", "approved", "rejected"]
+ReviewStatus = Literal["draft", "in-review", "changes-requested", "approved", "rejected"]
 ReviewKind = Literal["manifest", "questionnaire"]
 FailOn = Literal["error", "warning", "never"]
 
@@ -285,6 +285,23 @@ class ReviewPage(Schema):
     pages: int
     page_size: int
     items: list[ReviewSummary]
+
+
+class ThreadOut(Schema):
+    id: int
+    review: str = Field(description="the review's slug")
+    review_title: str
+    url: str | None
+    line: int | None = Field(description="the manifest line, for a line comment")
+    author: str
+    body: str
+    created: datetime
+
+
+class MyReviews(Schema):
+    to_review: list[ReviewSummary] = Field(description="reviews waiting on my verdict")
+    changes_requested: list[ReviewSummary] = Field(description="my reviews with changes asked")
+    threads: list[ThreadOut] = Field(description="unresolved threads I wrote in")
 
 
 class Conflict(Schema):
@@ -552,6 +569,35 @@ def list_reviews(
     }
 
 
+def _thread_url(c: Comment) -> str | None:
+    url = _url(c.review)
+    return f"{url}#comment-{c.pk}" if url else None
+
+
+@api.get("/reviews/mine", response=MyReviews, tags=["reviews"], summary="What waits on me")
+def my_reviews(request: HttpRequest) -> dict[str, Any]:
+    """Reviews I was asked to review and have not approved in their latest revision, my reviews
+    with changes requested, and unresolved threads I wrote in (as the web UI's My reviews)."""
+    waiting = services.waiting_on(request.auth)  # type: ignore[attr-defined]
+    return {
+        "to_review": [_summary(r) for r in waiting["to_review"]],
+        "changes_requested": [_summary(r) for r in waiting["changes_requested"]],
+        "threads": [
+            {
+                "id": c.pk,
+                "review": c.review.slug,
+                "review_title": c.review.title,
+                "url": _thread_url(c),
+                "line": c.line,
+                "author": c.author.get_username(),
+                "body": c.body,
+                "created": c.created,
+            }
+            for c in waiting["threads"]
+        ],
+    }
+
+
 @api.post(
     "/reviews",
     response={201: ReviewOut, 413: Detail},
@@ -604,6 +650,13 @@ def patch_review(request: HttpRequest, slug: str, payload: ReviewPatch) -> Any:
     review = get_review(slug)
     user = request.auth  # type: ignore[attr-defined]
     require_editor(review, user)
+    if (
+        payload.status == Review.Status.APPROVED
+        and review.status != Review.Status.APPROVED
+        and user.pk == review.author_id
+        and not services.self_approval_allowed()
+    ):
+        raise HttpError(403, "You cannot approve your own review; request a reviewer.")
     try:
         with transaction.atomic():
             review = _apply_patch(review, payload, user)
@@ -632,7 +685,9 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
             )
             if v is not None
         }
-        review = services.update_fields(review, expected_version=payload.version, **meta)
+        review = services.update_fields(
+            review, expected_version=payload.version, actor=user, **meta
+        )
         if payload.tags is not None:
             services._set_tags(review, payload.tags)
         return review
@@ -677,7 +732,7 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
     )
     if payload.status is not None:
         review = services.update_fields(
-            review, expected_version=review.version, status=payload.status
+            review, expected_version=review.version, actor=user, status=payload.status
         )
     return review
 
@@ -689,10 +744,12 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
     summary="Delete a review",
 )
 def delete_review(request: HttpRequest, slug: str) -> Status:
-    """Author or staff only; deletes the revisions and comments too."""
+    """Author or staff only. A soft delete: the review leaves every list and permalink, and its
+    author or staff restore it (with its revisions and comments) in the web UI's Recently
+    deleted."""
     review = get_review(slug)
     require_editor(review, request.auth)  # type: ignore[attr-defined]
-    review.delete()
+    services.soft_delete(review, by=request.auth)  # type: ignore[attr-defined]
     return Status(204, None)
 
 
@@ -724,10 +781,10 @@ def list_comments(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 def add_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Status:
     """Any logged-in user comments; plain text, rendered escaped in the web UI."""
     review = get_review(slug)
-    comment = Comment.objects.create(
-        review=review,
+    comment = services.add_comment(
+        review,
         author=request.auth,  # type: ignore[attr-defined]
-        body=payload.body,
+        body=services.normalise_newlines(payload.body),
     )
     return Status(201, _comment(comment))
 

@@ -430,14 +430,18 @@ def test_it_creates_reads_patches_and_deletes_a_review() -> None:
     assert body["current"]["manifest"] == fixed
     assert Review.objects.get(slug=slug).title == "New"
 
+    own = patch_json(client, f"{API}/reviews/{slug}", {"version": 3, "status": "approved"}, **auth)
+    assert own.status_code == 403 and "own review" in own.json()["detail"]
     status = patch_json(
-        client, f"{API}/reviews/{slug}", {"version": 3, "status": "approved"}, **auth
+        client, f"{API}/reviews/{slug}", {"version": 3, "status": "in-review"}, **auth
     )
-    assert status.json()["status"] == "approved" and status.json()["version"] == 4
+    assert status.json()["status"] == "in-review" and status.json()["version"] == 4
 
     assert client.delete(f"{API}/reviews/{slug}", **auth).status_code == 204
     assert client.get(f"{API}/reviews/{slug}", **auth).status_code == 404
-    assert not Revision.objects.filter(review__slug=slug).exists()
+    # A soft delete: the author can restore it with its revisions.
+    assert Review.all_objects.get(slug=slug).deleted_at is not None
+    assert Revision.objects.filter(review__slug=slug).exists()
 
 
 def test_it_makes_a_new_revision_when_only_the_version_changes() -> None:
@@ -614,7 +618,7 @@ def test_it_does_not_delete_a_comment_through_another_review() -> None:
 # --- permissions ---------------------------------------------------------------------------
 
 NEW = {"title": "t", "manifest": MANIFEST}
-RENAME, APPROVE = {"version": 1, "title": "x"}, {"version": 1, "status": "approved"}
+RENAME, APPROVE = {"version": 1, "title": "x"}, {"version": 1, "status": "in-review"}
 REVISE = {"version": 1, "manifest": MANIFEST + "#"}
 # method, path, body, then the expected status for: anonymous, other user, author, staff
 MATRIX = [
