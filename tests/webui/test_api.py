@@ -268,6 +268,7 @@ def test_it_publishes_an_openapi_document_with_every_path() -> None:
     assert methods == {
         f"{API}/analyze": {"post"},
         f"{API}/reviews": {"get", "post"},
+        f"{API}/reviews/mine": {"get"},
         f"{API}/reviews/{{slug}}": {"get", "patch", "delete"},
         f"{API}/reviews/{{slug}}/comments": {"get", "post"},
         f"{API}/reviews/{{slug}}/comments/{{comment_id}}": {"delete"},
@@ -624,6 +625,7 @@ REVISE = {"version": 1, "manifest": MANIFEST + "#"}
 MATRIX = [
     ("post", "/analyze", MANIFEST, (200, 200, 200, 200)),
     ("get", "/reviews", None, (401, 200, 200, 200)),
+    ("get", "/reviews/mine", None, (401, 200, 200, 200)),
     ("post", "/reviews", NEW, (401, 201, 201, 201)),
     ("get", "/reviews/{slug}", None, (401, 200, 200, 200)),
     ("patch", "/reviews/{slug}", RENAME, (401, 403, 200, 200)),
