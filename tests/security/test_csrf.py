@@ -142,7 +142,10 @@ COVERED_POST: dict[str, Case] = {
     ),
     "review-import": (
         lambda w: [],
-        lambda w: {"document": json.dumps(exchange.review_document(w.review))},
+        lambda w: {
+            "document": json.dumps(exchange.review_document(w.review)),
+            "existing": "copy",
+        },
         302,
     ),
     "login": (lambda w: [], lambda w: {"username": "author", "password": PASSWORD}, 302),

@@ -456,3 +456,67 @@ def test_the_revisions_survive_a_soft_delete(author: User) -> None:
     review = make_review(author)
     services.soft_delete(review, by=author)
     assert Revision.objects.filter(review_id=review.pk).count() == 1
+
+
+# --- export and import ----------------------------------------------------------------------
+
+
+def test_markdown_export_has_the_discussion_and_the_decision(author: User, reviewer: User) -> None:
+    review = make_review(author)
+    services.request_review(review, by=author, reviewers=[reviewer])
+    services.give_verdict(review, reviewer=reviewer, verdict="changes", body="pin *the* digest")
+    line = services.add_comment(review, author=reviewer, body="which tag?", line=8)
+    services.add_comment(review, author=author, body="1.28 soon", parent=line)
+    services.add_comment(review, author=reviewer, body="general remark")
+    services.revise(
+        review,
+        author=author,
+        expected_version=review.version,
+        prepared=services.prepare(kind="manifest", manifest=CHANGED, kubernetes_version="1.37"),
+    )
+    review.refresh_from_db()
+    text = exchange.review_markdown(review)
+    decision = text[text.index("## Decision") : text.index("## Discussion")]
+    assert "Status: **In review** (revision 2)" in decision
+    assert "| bob | waiting |" in decision
+    assert "revision 1: **Requested changes**" in decision and "pin \\*the\\* digest" in decision
+    discussion = text[text.index("## Discussion") :]
+    assert "on line 8 of revision 1 (outdated" in discussion
+    assert "`image: nginx:1.27`" in discussion
+    assert "1.28 soon" in discussion and "general remark" in discussion
+
+
+def test_importing_an_existing_review_offers_an_update_not_a_duplicate(author: User) -> None:
+    review = make_review(author)
+    document = exchange.review_document(review)
+    document["manifest"] = CHANGED
+    document["title"] = "Web pod (from the other site)"
+    client = client_for(author)
+    body = {"document": json.dumps(document)}
+    response = client.post(reverse("review-import"), body)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "already exists" in page and 'value="update"' in page
+    assert "from the other site" in page  # the pasted document is kept for the second step
+    assert Review.objects.count() == 1
+
+    response = client.post(reverse("review-import"), {**body, "existing": "update"})
+    assert response.status_code == 302 and response["Location"] == review.get_absolute_url()
+    review.refresh_from_db()
+    assert Review.objects.count() == 1
+    assert review.title == "Web pod (from the other site)" and review.manifest == CHANGED
+    assert review.revisions.count() == 2
+    assert review.events.filter(kind=Event.Kind.IMPORTED).exists()
+
+
+def test_an_import_keeps_the_identity_so_a_second_import_finds_it(author: User) -> None:
+    review = make_review(author)
+    document = exchange.review_document(review)
+    review.delete()  # as on another site, where the review never existed
+    client = client_for(author)
+    assert (
+        client.post(reverse("review-import"), {"document": json.dumps(document)}).status_code == 302
+    )
+    assert Review.objects.get().slug == document["slug"]
+    again = client.post(reverse("review-import"), {"document": json.dumps(document)})
+    assert again.status_code == 409 and Review.objects.count() == 1
