@@ -702,7 +702,9 @@ def refresh_status(review: Review, *, actor: Any) -> None:
 
 
 def manifest_lines(text: str) -> list[str]:
-    return normalise_newlines(text).split("\n")
+    """The manifest's lines, numbered from 1 as the analysis numbers them (no phantom last line)."""
+    text = normalise_newlines(text)
+    return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
 
 
 @transaction.atomic
