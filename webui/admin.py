@@ -17,11 +17,23 @@ class RevisionInline(admin.TabularInline):
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
-    list_display = ("title", "author", "status", "pattern", "kubernetes_version", "updated")
+    list_display = (
+        "title",
+        "author",
+        "status",
+        "pattern",
+        "kubernetes_version",
+        "updated",
+        "deleted_at",
+    )
     list_filter = ("status", "kind", "pattern", "kubernetes_version", "tags")
     search_fields = ("title", "description", "slug")
     readonly_fields = ("slug", "snapshot", "analyzer_version", "rule_ids", "version", "redactions")
     inlines = [RevisionInline]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        # Staff see deleted reviews too (the web UI's Recently deleted restores them).
+        return Review.all_objects.all()
 
 
 @admin.register(Comment)

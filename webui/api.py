@@ -313,6 +313,10 @@ class CommentIn(Schema):
     body: Annotated[
         str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
     ]
+    line: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="a line of the latest revision's manifest, for a line comment"
+    )
+    reply_to: int | None = Field(None, description="the id of a comment of the thread to answer")
 
 
 class CommentOut(Schema):
@@ -320,6 +324,11 @@ class CommentOut(Schema):
     author: str
     body: str
     created: datetime
+    revision: int | None = Field(None, description="the revision the comment was made on")
+    line: int | None = None
+    line_text: str = Field("", description="the line's text in that revision")
+    reply_to: int | None = None
+    resolved: bool = False
 
 
 # --- analysis ------------------------------------------------------------------------------
@@ -757,7 +766,17 @@ def delete_review(request: HttpRequest, slug: str) -> Status:
 
 
 def _comment(c: Comment) -> dict[str, Any]:
-    return {"id": c.pk, "author": c.author.get_username(), "body": c.body, "created": c.created}
+    return {
+        "id": c.pk,
+        "author": c.author.get_username(),
+        "body": c.body,
+        "created": c.created,
+        "revision": c.revision.number if c.revision else None,
+        "line": c.line,
+        "line_text": c.line_text,
+        "reply_to": c.parent_id,
+        "resolved": c.resolved_at is not None,
+    }
 
 
 @api.get(
@@ -769,7 +788,8 @@ def _comment(c: Comment) -> dict[str, Any]:
 def list_comments(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     """Oldest first."""
     review = get_review(slug)
-    return [_comment(c) for c in review.comments.select_related("author").order_by("created")]
+    comments = review.comments.select_related("author", "revision").order_by("created", "pk")
+    return [_comment(c) for c in comments]
 
 
 @api.post(
@@ -781,11 +801,21 @@ def list_comments(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 def add_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Status:
     """Any logged-in user comments; plain text, rendered escaped in the web UI."""
     review = get_review(slug)
-    comment = services.add_comment(
-        review,
-        author=request.auth,  # type: ignore[attr-defined]
-        body=services.normalise_newlines(payload.body),
-    )
+    parent = None
+    if payload.reply_to is not None:
+        parent = review.comments.filter(pk=payload.reply_to).first()
+        if parent is None:
+            raise invalid(("body", "payload", "reply_to"), "no comment with this id here")
+    try:
+        comment = services.add_comment(
+            review,
+            author=request.auth,  # type: ignore[attr-defined]
+            body=services.normalise_newlines(payload.body),
+            line=payload.line,
+            parent=parent,
+        )
+    except ValueError as exc:
+        raise invalid(("body", "payload", "line"), str(exc)) from None
     return Status(201, _comment(comment))
 
 

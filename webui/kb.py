@@ -75,7 +75,11 @@ class ReviewFilterForm(forms.Form):
             *((pid, p.title) for pid, p in PATTERNS.items()),
             *((p, p) for p in sorted(used_patterns - set(PATTERNS))),
         ]
-        raised = set(ReviewRule.objects.values_list("rule_id", flat=True).distinct())
+        raised = set(
+            ReviewRule.objects.filter(review__deleted_at__isnull=True)
+            .values_list("rule_id", flat=True)
+            .distinct()
+        )
         self.fields["rule"].choices = [
             ("", "Any rule"),
             *((rid, rid) for rid in sorted(set(REGISTRY) | raised)),
@@ -87,7 +91,7 @@ class ReviewFilterForm(forms.Form):
         username = get_user_model().USERNAME_FIELD
         authors = (
             get_user_model()
-            .objects.filter(reviews__isnull=False)
+            .objects.filter(reviews__isnull=False, reviews__deleted_at__isnull=True)
             .order_by(username)
             .values_list(username, flat=True)
             .distinct()

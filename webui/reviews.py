@@ -175,6 +175,11 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
     for t in all_threads:
         if t["comment"].line and not t["outdated"]:
             on_line.setdefault(t["comment"].line, []).append(t)
+    findings_at: dict[int, list[dict[str, Any]]] = {}
+    for w in (review.snapshot or {}).get("workloads", []):
+        for f in w.get("findings", []):
+            if isinstance(f.get("line"), int):
+                findings_at.setdefault(f["line"], []).append(f)
     user = request.user
     can_verdict = (
         user.is_authenticated
@@ -196,7 +201,12 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
         "all_threads": all_threads,
         "comment_count": review.comments.count(),
         "manifest_lines": [
-            {"number": n, "text": text, "threads": on_line.get(n, [])}
+            {
+                "number": n,
+                "text": text,
+                "threads": on_line.get(n, []),
+                "findings": findings_at.get(n, []),
+            }
             for n, text in enumerate(lines, start=1)
         ],
         "comment_form": CommentForm(),

@@ -520,3 +520,58 @@ def test_an_import_keeps_the_identity_so_a_second_import_finds_it(author: User) 
     assert Review.objects.get().slug == document["slug"]
     again = client.post(reverse("review-import"), {"document": json.dumps(document)})
     assert again.status_code == 409 and Review.objects.count() == 1
+
+
+def test_a_finding_is_marked_on_its_line_and_can_be_commented(author: User) -> None:
+    from tests.conftest import CORPUS
+
+    job = (
+        CORPUS
+        / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+    ).read_text()
+    review = make_review(author, text=job)
+    finding = next(
+        f
+        for w in review.snapshot["workloads"]
+        for f in w["findings"]
+        if f["rule"] == "classic-sidecar-blocks-job"
+    )
+    page = client_for(author).get(review.get_absolute_url()).content.decode()
+    row = page[page.index(f'id="L{finding["line"]}"') :]
+    row = row[: row.index("</tr>")]
+    assert "classic-sidecar-blocks-job" in row
+    assert f"Comment on the finding classic-sidecar-blocks-job at line {finding['line']}" in row
+
+
+def test_the_list_filters_forget_deleted_reviews(author: User, reviewer: User) -> None:
+    make_review(author, title="Live one")
+    gone = make_review(reviewer, title="Binned one")
+    services.soft_delete(gone, by=reviewer)
+    page = client_for(author).get(reverse("reviews")).content.decode()
+    assert "Live one" in page and "Binned one" not in page
+    authors = page[page.index('name="author"') :]
+    authors = authors[: authors.index("</select>")]
+    assert ">ada<" in authors and ">bob<" not in authors
+
+
+def test_the_api_takes_line_comments_and_replies(author: User, reviewer: User) -> None:
+    from webui.models import ApiToken
+
+    review = make_review(author)
+    token = "t0ken-" + "w" * 30
+    ApiToken.objects.create(user=reviewer, name="t", digest=ApiToken.hash(token))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    url = f"/api/v1/reviews/{review.slug}/comments"
+
+    def post(body: dict) -> object:
+        return Client().post(url, json.dumps(body), content_type="application/json", **auth)
+
+    first = post({"body": "which tag?\r\nreally", "line": 8})
+    assert first.status_code == 201, first.content
+    data = first.json()
+    assert (data["line"], data["revision"], data["line_text"]) == (8, 1, "    image: nginx:1.27")
+    assert data["body"] == "which tag?\nreally"
+    reply = post({"body": "this one", "reply_to": data["id"]}).json()
+    assert reply["reply_to"] == data["id"] and reply["line"] is None
+    missing = post({"body": "x", "line": 99})
+    assert missing.status_code == 422 and "no line 99" in missing.content.decode()
