@@ -616,6 +616,8 @@ def my_reviews(request: HttpRequest) -> dict[str, Any]:
 def create_review(request: HttpRequest, payload: ReviewCreate) -> Status:
     """Analyse and store a review; with `redact_secrets` (the default) Secret values and
     credentials are replaced before anything is stored, and listed in `redactions`."""
+    if payload.status == Review.Status.APPROVED and not services.self_approval_allowed():
+        raise HttpError(403, "You cannot approve your own review; request a reviewer.")
     prepared = _prepare(
         kind=payload.kind,
         manifest=payload.manifest,

@@ -569,6 +569,10 @@ def import_review(
     """
     data = validate_document(document)
     prepared = _prepared(data, redact_secrets)
+    if data["status"] == Review.Status.APPROVED and not services.self_approval_allowed():
+        # Approvals belong to the reviewers of the site that gave them: the importer, now the
+        # author, does not bring an approval of their own review.
+        data["status"] = Review.Status.IN_REVIEW
     review = services.create_review(
         author=author,
         title=data["title"],

@@ -575,3 +575,24 @@ def test_the_api_takes_line_comments_and_replies(author: User, reviewer: User) -
     assert reply["reply_to"] == data["id"] and reply["line"] is None
     missing = post({"body": "x", "line": 99})
     assert missing.status_code == 422 and "no line 99" in missing.content.decode()
+
+
+def test_no_self_approval_through_the_api_or_an_import(author: User, settings) -> None:
+    from webui.models import ApiToken
+
+    token = "t0ken-" + "v" * 30
+    ApiToken.objects.create(user=author, name="t", digest=ApiToken.hash(token))
+    body = {"title": "mine", "manifest": MANIFEST, "status": "approved"}
+    response = Client().post(
+        "/api/v1/reviews",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 403 and not Review.objects.exists()
+    document = exchange.review_document(make_review(author))
+    document.update(status="approved", slug="")
+    imported = exchange.import_review(document, author=author)
+    assert imported.status == Review.Status.IN_REVIEW
+    settings.ADVISOR_ALLOW_SELF_APPROVAL = True
+    assert exchange.import_review(document, author=author).status == Review.Status.APPROVED
