@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -223,6 +223,22 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
     }
 
 
+def _edit_too_big(request: HttpRequest) -> HttpResponse:
+    """413 on the edit page (the body was not read, so the saved text is shown again)."""
+    slug = resolve(request.path_info).kwargs.get("slug", "")
+    review = Review.objects.filter(slug=slug).first()
+    if review is None or not review.can_edit(request.user):
+        return HttpResponse(limits.too_large_message(), status=413, content_type="text/plain")
+    form = _edit_form(review)
+    message = (
+        f"{limits.too_large_message()} Nothing was saved. Your edited text is still in your "
+        "browser: go back to copy it, then save a smaller manifest."
+    )
+    context = {"review": review, "form": form, "too_large": message}
+    return render(request, "reviews/edit.html", context, status=413)
+
+
+@limits.too_large_response(_edit_too_big)
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, slug: str) -> HttpResponse:

@@ -596,3 +596,19 @@ def test_no_self_approval_through_the_api_or_an_import(author: User, settings) -
     assert imported.status == Review.Status.IN_REVIEW
     settings.ADVISOR_ALLOW_SELF_APPROVAL = True
     assert exchange.import_review(document, author=author).status == Review.Status.APPROVED
+
+
+def test_an_edit_too_large_to_read_shows_the_edit_page_with_a_message(
+    author: User, settings
+) -> None:
+    review = make_review(author)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = client_for(author).post(
+        reverse("review-edit", args=[review.slug]),
+        edit_data(review, manifest=MANIFEST + "#" * 30_000),
+    )
+    assert response.status_code == 413
+    body = response.content.decode()
+    assert "Nothing was saved" in body and "go back to copy it" in body
+    assert 'name="manifest"' in body and "nginx:1.27" in body
+    assert review.revisions.count() == 1
