@@ -86,6 +86,9 @@ def test_a_reviewer_requests_changes_then_approves_the_new_revision(
     bob.fill("#workflow textarea", "Pin the image to 1.28.")
     bob.get_by_role("button", name="Submit verdict").click()
     expect(bob.locator("#workflow-status")).to_have_text("Changes requested")
+    # The header's status follows without a reload (an out-of-band swap).
+    expect(bob.locator("#review-status")).to_have_text("Changes requested")
+    expect(bob.locator("#review-status")).to_have_count(1)
     expect(bob.locator("#workflow .events")).to_contain_text("requested changes: Pin the image")
 
     edit_manifest(ada, review, MANIFEST.replace("1.27", "1.28"))
