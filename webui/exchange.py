@@ -517,7 +517,8 @@ def _answer_errors(answers: Mapping[str, Any]) -> list[str]:
     return errors[:20]
 
 
-def _prepared(data: Mapping[str, Any], redact_secrets: bool) -> services.Prepared:
+def prepare_document(data: Mapping[str, Any], redact_secrets: bool) -> services.Prepared:
+    """Analyse a validated document's input; raise InvalidDocument when it cannot be."""
     try:
         return services.prepare(
             kind=data["kind"],
@@ -540,7 +541,7 @@ def update_from_document(
     revision only when it changed), title, description and tags. A deleted review is restored.
     Its status, verdicts and discussion stay this site's."""
     data = validate_document(document)
-    prepared = _prepared(data, redact_secrets)
+    prepared = prepare_document(data, redact_secrets)
     if review.deleted_at is not None:
         services.restore(review, by=author)
     review = services.revise(
@@ -568,7 +569,7 @@ def import_review(
     belongs to the other instance, and the analysis is redone. Raises :class:`InvalidDocument`.
     """
     data = validate_document(document)
-    prepared = _prepared(data, redact_secrets)
+    prepared = prepare_document(data, redact_secrets)
     if data["status"] == Review.Status.APPROVED and not services.self_approval_allowed():
         # Approvals belong to the reviewers of the site that gave them: the importer, now the
         # author, does not bring an approval of their own review.

@@ -449,7 +449,13 @@ def review_import(request: HttpRequest) -> HttpResponse:
             existing = None  # someone else's bin: import a copy, say nothing about it
         choice = request.POST.get("existing", "")
         if existing is not None and choice not in ("update", "copy"):
-            # Never a silent duplicate: say that the review exists and let the user choose.
+            # Never a silent duplicate: say that the review exists and let the user choose,
+            # once the document is known to import at all.
+            try:
+                exchange.prepare_document(exchange.validate_document(parsed), redact_secrets)
+            except exchange.InvalidDocument as exc:
+                form.add_error(None, exc.errors)
+                return _import_page(request, form, status=400)
             data = request.POST.copy()
             data["document"] = json.dumps(parsed, indent=2, ensure_ascii=False)
             context = {"existing": existing, "can_update": existing.can_edit(request.user)}
