@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -167,10 +169,34 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "reviews/detail.html", context)
 
 
+# The review page shows the manifest this many lines at a time (a 2 MB file has ~80,000).
+MANIFEST_WINDOW = 1000
+# Up to this size the page carries the manifest to "Open in the analyser"; above, a download.
+OPEN_IN_PAGE_CHARS = 200_000
+
+
+def _window(total: int, selected: int | None, start: int | None) -> dict[str, int]:
+    """The lines the page shows: the window holding the selected line, or from ``start``."""
+    first = start or 1
+    if selected and 1 <= selected <= total:
+        first = (selected - 1) // MANIFEST_WINDOW * MANIFEST_WINDOW + 1
+    first = max(1, min(first, max(total, 1)))
+    last = min(total, first + MANIFEST_WINDOW - 1)
+    return {
+        "first": first,
+        "last": last,
+        "total": total,
+        "previous": max(1, first - MANIFEST_WINDOW) if first > 1 else 0,
+        "next": last + 1 if last < total else 0,
+    }
+
+
 def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[str, Any]:
     revisions = list(review.revisions.all())
     all_threads = services.threads(review)
     lines = services.manifest_lines(review.manifest) if review.manifest else []
+    window = _window(len(lines), extra.get("selected_line"), _int(request.GET.get("from")))
+    shown = range(window["first"], window["last"] + 1)
     on_line: dict[int, list[dict[str, Any]]] = {}
     for t in all_threads:
         if t["comment"].line and not t["outdated"]:
@@ -197,7 +223,12 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
     return {
         "review": review,
         "can_edit": review.can_edit(user),
-        "threads": [t for t in all_threads if not t["comment"].line or t["outdated"]],
+        # Beside the manifest: current line threads in the window; the rest in the discussion.
+        "threads": [
+            t
+            for t in all_threads
+            if not t["comment"].line or t["outdated"] or t["comment"].line not in shown
+        ],
         "all_threads": all_threads,
         "comment_count": review.comments.count(),
         "manifest_lines": [
@@ -207,8 +238,10 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
                 "threads": on_line.get(n, []),
                 "findings": findings_at.get(n, []),
             }
-            for n, text in enumerate(lines, start=1)
+            for n, text in enumerate(lines[window["first"] - 1 : window["last"]], window["first"])
         ],
+        "window": window,
+        "open_in_page": len(review.manifest) <= OPEN_IN_PAGE_CHARS,
         "comment_form": CommentForm(),
         "revisions": revisions,
         "revision_number": revisions[-1].number if revisions else 0,
@@ -505,6 +538,18 @@ def resolve_comment(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, f"reviews/detail.html#{part}", _detail_context(request, review))
     return redirect(f"{review.get_absolute_url()}#comment-{comment.pk}")
+
+
+@login_required
+@require_GET
+def manifest_download(request: HttpRequest, slug: str) -> HttpResponse:
+    """The stored manifest as a YAML file (LF line ends, as stored)."""
+    review = _review_for(request, slug)
+    response = HttpResponse(review.manifest, content_type="application/yaml; charset=utf-8")
+    name = f"{slugify(review.title) or 'review'}.yaml"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     path("r/<str:slug>/history/", reviews.history, name="review-history"),
     path("r/<str:slug>/restore/", reviews.restore, name="review-restore"),
+    path("r/<str:slug>/manifest.yaml", reviews.manifest_download, name="review-manifest"),
     path("r/<str:slug>/reviewers/", reviews.request_reviewers, name="review-reviewers"),
     path(
         "r/<str:slug>/reviewers/<int:user_id>/withdraw/",

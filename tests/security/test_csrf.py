@@ -172,6 +172,7 @@ GET_ONLY: dict[str, Callable[[World], list[Any]]] = {
     "review": lambda w: [w.review.slug],
     "review-history": lambda w: [w.review.slug],
     "reviews-mine": lambda w: [],
+    "review-manifest": lambda w: [w.review.slug],
     "reviews-deleted": lambda w: [],
     "reviews": lambda w: [],
     "review-stats": lambda w: [],

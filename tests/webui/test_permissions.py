@@ -32,6 +32,7 @@ MATRIX = [
     ("review-delete", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),
     # The review workflow: confirmation, reviewers, verdicts (never the author's own), threads.
     ("review-delete", "get", {ANON: 302, OTHER: 403, AUTHOR: 200, STAFF: 200}),
+    ("review-manifest", "get", {ANON: 302, OTHER: 200, AUTHOR: 200, STAFF: 200}),
     ("review-reviewers", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),
     ("review-verdict", "post", {ANON: 302, OTHER: 302, AUTHOR: 403, STAFF: 302}),
     ("review-comment-resolve", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),

@@ -612,3 +612,27 @@ def test_an_edit_too_large_to_read_shows_the_edit_page_with_a_message(
     assert "Nothing was saved" in body and "go back to copy it" in body
     assert 'name="manifest"' in body and "nginx:1.27" in body
     assert review.revisions.count() == 1
+
+
+def test_a_long_manifest_is_shown_a_window_of_lines_at_a_time(author: User, settings) -> None:
+    from webui import reviews
+
+    text = "".join(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{k: v}}\n---\n"
+        for i in range(500)
+    )
+    review = make_review(author, text=text)
+    far = services.add_comment(review, author=author, body="far below", line=2400)
+    client = client_for(author)
+    page = client.get(review.get_absolute_url()).content.decode()
+    assert f"Lines 1–{reviews.MANIFEST_WINDOW} of 2500" in page
+    assert 'id="L1000"' in page and 'id="L1001"' not in page
+    # A thread outside the window is listed in the discussion, linked to its line.
+    assert "far below" in page and f'id="comment-{far.pk}"' in page
+    window = client.get(f"{review.get_absolute_url()}?line=2400&part=manifest", **HTMX)
+    body = window.content.decode()
+    assert 'id="L2400"' in body and 'id="L1000"' not in body and "far below" in body
+    assert "Comment on line 2400" in body
+    download = client.get(reverse("review-manifest", args=[review.slug]))
+    assert download.status_code == 200 and download.content.decode() == review.manifest
+    assert download["Content-Disposition"].startswith("attachment")
