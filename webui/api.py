@@ -691,16 +691,21 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
             for k, v in (
                 ("title", payload.title),
                 ("description", payload.description),
-                ("status", payload.status),
                 ("redact_secrets", payload.redact_secrets),
             )
             if v is not None
         }
-        review = services.update_fields(
-            review, expected_version=payload.version, actor=user, **meta
-        )
-        if payload.tags is not None:
-            services._set_tags(review, payload.tags)
+        expected = payload.version
+        if meta or payload.tags is not None or payload.status is None:
+            # Title, description, tags: no new revision, an "edited" event on the timeline.
+            review = services.edit_metadata(
+                review, author=user, expected_version=expected, tags=payload.tags, **meta
+            )
+            expected = review.version
+        if payload.status is not None:
+            review = services.update_fields(
+                review, expected_version=expected, actor=user, status=payload.status
+            )
         return review
     kind = review.kind
     if payload.manifest is not None:

@@ -636,3 +636,23 @@ def test_a_long_manifest_is_shown_a_window_of_lines_at_a_time(author: User, sett
     download = client.get(reverse("review-manifest", args=[review.slug]))
     assert download.status_code == 200 and download.content.decode() == review.manifest
     assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_an_api_title_change_is_on_the_timeline_and_no_new_revision(author: User) -> None:
+    from webui.models import ApiToken
+
+    review = make_review(author)
+    token = "t0ken-" + "u" * 30
+    ApiToken.objects.create(user=author, name="t", digest=ApiToken.hash(token))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    url = f"/api/v1/reviews/{review.slug}"
+    same_text = MANIFEST.replace("\n", "\r\n")
+    body = {"version": review.version, "title": "Renamed", "manifest": same_text}
+    response = Client().patch(url, json.dumps(body), content_type="application/json", **auth)
+    assert response.status_code == 200, response.content
+    assert len(response.json()["revisions"]) == 1
+    status = {"version": response.json()["version"], "status": "in-review"}
+    response = Client().patch(url, json.dumps(status), content_type="application/json", **auth)
+    assert response.json()["status"] == "in-review"
+    kinds = list(review.events.values_list("kind", flat=True))
+    assert kinds == [Event.Kind.CREATED, Event.Kind.EDITED, Event.Kind.STATUS]
