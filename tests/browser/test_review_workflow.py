@@ -170,3 +170,54 @@ def test_a_title_only_edit_is_no_new_revision(login_as) -> None:
     expect(ada.get_by_role("link", name="History (1 revision)")).to_be_visible()
     review.refresh_from_db()
     assert review.revisions.count() == 1 and "\r" not in review.manifest
+
+
+OVERFLOW = """() => {
+  // The page never scrolls sideways; wide content scrolls inside its own box (the manifest).
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.parentElement && el.parentElement.closest('.code-scroll, pre')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > width + 1) wide.push(el.tagName + '.' + el.className);
+  }
+  return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5)};
+}"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workflow_pages_fit_a_phone(browser: Browser, live_server) -> None:
+    review = make_review("A rather long review title that has to wrap on a phone screen")
+    bob = User.objects.get(username="bob")
+    ada = User.objects.get(username="ada")
+    services.request_review(review, by=ada, reviewers=[bob])
+    services.give_verdict(review, reviewer=bob, verdict="changes", body="x" * 300)
+    thread = services.add_comment(review, author=bob, body="y " * 200, line=8)
+    services.add_comment(review, author=ada, body="a reply", parent=thread)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "ada")
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        deleted = services.soft_delete(make_other_review(ada), by=ada)
+        for path in (
+            review.get_absolute_url(),
+            f"{review.get_absolute_url()}?line=4",
+            f"{review.get_absolute_url()}delete/",
+            deleted.get_absolute_url(),
+            "/reviews/mine/",
+            "/reviews/deleted/",
+        ):
+            page.goto(f"{live_server.url}{path}")
+            found = page.evaluate(OVERFLOW)
+            assert found["scroll"] <= found["width"], (path, found)
+            assert found["wide"] == [], (path, found)
+    finally:
+        context.close()
+
+
+def make_other_review(author: User) -> Review:
+    prepared = services.prepare(kind="manifest", manifest=MANIFEST, kubernetes_version="1.37")
+    return services.create_review(author=author, title="Binned one", prepared=prepared)
