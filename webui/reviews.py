@@ -242,6 +242,10 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
         ],
         "window": window,
         "open_in_page": len(review.manifest) <= OPEN_IN_PAGE_CHARS,
+        # A line comment refused for a line not shown (none such): its text is offered again.
+        "stray_line": extra.get("selected_line")
+        if extra.get("selected_line") and extra["selected_line"] not in shown
+        else None,
         "comment_form": CommentForm(),
         "revisions": revisions,
         "revision_number": revisions[-1].number if revisions else 0,

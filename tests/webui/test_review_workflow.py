@@ -389,6 +389,7 @@ def test_a_comment_on_a_line_that_does_not_exist_is_refused(author: User) -> Non
     assert response.status_code == 400
     body = response.content.decode()
     assert "no line 999" in body and not Comment.objects.exists()
+    assert "keep me" in body  # the text comes back, with the line to correct
 
 
 def test_general_comments_still_work(author: User, reviewer: User) -> None:
