@@ -6,6 +6,8 @@ Views and API endpoints stay thin: they validate input, call these functions, an
 from __future__ import annotations
 
 import difflib
+import logging
+import smtplib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -34,6 +36,8 @@ from webui.models import (
     Tag,
     Verdict,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def normalise_newlines(text: str) -> str:
@@ -513,13 +517,16 @@ def mail_event(event_pk: int) -> None:
         link = review.get_absolute_url()
     except NoReverseMatch:  # the web UI may not be mounted
         link = ""
-    send_mail(
-        subject=f"[Pod Pattern Advisor] {review.title}: {who} {event.get_kind_display()}",
-        message=f"{text}\n\n{review.title}\n{link}\n",
-        from_email=None,
-        recipient_list=recipients,
-        fail_silently=True,
-    )
+    try:
+        send_mail(
+            subject=f"[Pod Pattern Advisor] {review.title}: {who} {event.get_kind_display()}",
+            message=f"{text}\n\n{review.title}\n{link}\n",
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except (OSError, smtplib.SMTPException):
+        # Mail is a courtesy: the event is on the timeline whatever the mail server does.
+        logger.warning("could not mail review event %s", event_pk, exc_info=True)
 
 
 def self_approval_allowed() -> bool:

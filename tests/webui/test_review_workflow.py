@@ -434,7 +434,7 @@ def test_my_reviews_lists_what_waits_on_me(author: User, reviewer: User) -> None
 def test_events_are_mailed_when_mail_is_configured(
     author: User, reviewer: User, settings, django_capture_on_commit_callbacks
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.ADVISOR_MAIL_EVENTS = True
     review = make_review(author)
     with django_capture_on_commit_callbacks(execute=True):
@@ -657,3 +657,25 @@ def test_an_api_title_change_is_on_the_timeline_and_no_new_revision(author: User
     assert response.json()["status"] == "in-review"
     kinds = list(review.events.values_list("kind", flat=True))
     assert kinds == [Event.Kind.CREATED, Event.Kind.EDITED, Event.Kind.STATUS]
+
+
+def test_a_mail_server_that_is_down_loses_no_event(
+    author: User, reviewer: User, settings, django_capture_on_commit_callbacks
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+        }
+    }
+    settings.ADVISOR_MAIL_EVENTS = True
+    review = make_review(author)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_review(review, by=author, reviewers=[reviewer])
+    assert review.events.filter(kind=Event.Kind.REQUESTED).exists()
+    assert review.requests.filter(reviewer=reviewer).exists()
