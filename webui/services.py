@@ -6,6 +6,7 @@ Views and API endpoints stay thin: they validate input, call these functions, an
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import smtplib
 from collections.abc import Iterable, Mapping
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 from django.urls import NoReverseMatch
@@ -209,11 +211,16 @@ def same_input(review: Review, prepared: Prepared) -> bool:
     return (
         review.kind == prepared.kind
         and normalise_newlines(review.manifest) == prepared.manifest
-        and review.answers == prepared.answers
+        and _as_stored(review.answers) == _as_stored(prepared.answers)
         and review.kubernetes_version == prepared.kubernetes_version
         and review.api_defaults == prepared.api_defaults
-        and review.snapshot == prepared.snapshot
+        and _as_stored(review.snapshot) == _as_stored(prepared.snapshot)
     )
+
+
+def _as_stored(value: Any) -> str:
+    """A value as the JSON field stores it (tuples become lists), for comparing."""
+    return json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder)
 
 
 @transaction.atomic

@@ -679,3 +679,27 @@ def test_a_mail_server_that_is_down_loses_no_event(
         services.request_review(review, by=author, reviewers=[reviewer])
     assert review.events.filter(kind=Event.Kind.REQUESTED).exists()
     assert review.requests.filter(reviewer=reviewer).exists()
+
+
+def test_a_questionnaire_review_renamed_keeps_its_one_revision(author: User) -> None:
+    data = {"kind": "questionnaire", "title": "Proxy choice", "need": "outbound-proxy"}
+    data["kubernetes_version"] = "1.31"
+    client = client_for(author)
+    client.post(reverse("review-save"), data)
+    review = Review.objects.get()
+    form = {
+        "title": "Proxy choice, renamed",
+        "description": "",
+        "tags": "",
+        "redact_secrets": "on",
+        "manifest": "",
+        "kubernetes_version": "1.31",
+        "version": str(review.version),
+        "note": "",
+    }
+    assert client.post(reverse("review-edit", args=[review.slug]), form).status_code == 302
+    review.refresh_from_db()
+    assert review.title == "Proxy choice, renamed" and review.revisions.count() == 1
+    form.update(kubernetes_version="1.33", version=str(review.version))
+    client.post(reverse("review-edit", args=[review.slug]), form)
+    assert review.revisions.count() == 2  # a new target version is a new revision
