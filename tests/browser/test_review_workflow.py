@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import ARTIFACTS
 from webui import services
 from webui.models import Review
 
@@ -32,9 +34,11 @@ def make_review(title: str = "Web pod") -> Review:
 
 
 @pytest.fixture
-def login_as(browser: Browser, live_server) -> Iterator[Callable[[str], Page]]:
-    """A logged-in page per user, each in its own browser context (its own cookies)."""
+def login_as(browser: Browser, live_server, request) -> Iterator[Callable[[str], Page]]:
+    """A logged-in page per user, each in its own browser context (its own cookies); each page
+    is saved as a screenshot in test-artifacts/ at the end, as the `page` fixture does."""
     contexts = []
+    pages: list[tuple[str, Page]] = []
 
     def login(username: str) -> Page:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -47,9 +51,14 @@ def login_as(browser: Browser, live_server) -> Iterator[Callable[[str], Page]]:
         page.fill("#id_password", PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page.locator("nav.account")).to_contain_text(username)
+        pages.append((username, page))
         return page
 
     yield login
+    ARTIFACTS.mkdir(exist_ok=True)
+    for username, page in pages:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.node.name}-{username}")
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     for context in contexts:
         context.close()
 
