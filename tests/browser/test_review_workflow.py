@@ -128,6 +128,8 @@ def test_a_line_comment_becomes_outdated_when_the_line_changes(login_as) -> None
     beside = bob.locator('#manifest tr.line-comments[data-line="8"]')
     expect(beside).to_contain_text("Why this exact tag?")
     expect(beside).not_to_contain_text("Outdated")
+    # The timeline follows without a reload.
+    expect(bob.locator("#timeline-events")).to_contain_text("bob commented: line 8")
 
     ada = login_as("ada")
     edit_manifest(ada, review, MANIFEST.replace("1.27", "1.28"))

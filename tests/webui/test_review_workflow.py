@@ -340,6 +340,7 @@ def test_a_line_comment_becomes_outdated_when_its_line_changes(
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="manifest"' in body and "which nginx?" in body
+    assert 'id="timeline-events" hx-swap-oob="true"' in body and "commented: line 8" in body
     client.post(url, {"body": "fine name", "line": 4})
     first = Comment.objects.get(body="which nginx?")
     assert first.line_text == "    image: nginx:1.27" and first.revision.number == 1
