@@ -704,3 +704,50 @@ def test_a_questionnaire_review_renamed_keeps_its_one_revision(author: User) -> 
     form.update(kubernetes_version="1.33", version=str(review.version))
     client.post(reverse("review-edit", args=[review.slug]), form)
     assert review.revisions.count() == 2  # a new target version is a new revision
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+def test_every_workflow_action_answers_a_page_or_its_fragment(
+    author: User, reviewer: User, htmx: bool
+) -> None:
+    """Without htmx each action redirects to the review; with it, the part it changed."""
+    review = make_review(author)
+    thread = services.add_comment(review, author=reviewer, body="hmm", line=4)
+    headers = HTMX if htmx else {}
+    mine, theirs = client_for(author), client_for(reviewer)
+    slug = review.slug
+    actions = [
+        (mine, "review-reviewers", [slug], {"reviewers": "bob"}, 'id="workflow"'),
+        (theirs, "review-verdict", [slug], {"verdict": "approve"}, 'id="workflow"'),
+        (mine, "review-reviewer-withdraw", [slug, reviewer.pk], {}, 'id="workflow"'),
+        (theirs, "review-comment", [slug], {"body": "general"}, 'id="comments"'),
+        (
+            theirs,
+            "review-comment",
+            [slug],
+            {"body": "on 5", "line": 5, "part": "manifest"},
+            'id="manifest"',
+        ),
+        (
+            mine,
+            "review-comment",
+            [slug],
+            {"body": "reply", "parent": thread.pk, "part": "manifest"},
+            'id="manifest"',
+        ),
+        (mine, "review-comment-resolve", [slug, thread.pk], {"part": "manifest"}, 'id="manifest"'),
+    ]
+    for client, name, args, data, marker in actions:
+        response = client.post(reverse(name, args=args), data, **headers)
+        if htmx:
+            body = response.content.decode()
+            assert response.status_code == 200, name
+            assert marker in body and "<html" not in body, name
+        else:
+            assert response.status_code == 302, name
+            assert response["Location"].startswith(review.get_absolute_url()), name
+    deleted = mine.post(reverse("review-delete", args=[slug]), **headers)
+    if htmx:
+        assert deleted["HX-Redirect"] == reverse("reviews-deleted")
+    else:
+        assert deleted["Location"] == reverse("reviews-deleted")
