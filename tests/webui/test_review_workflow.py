@@ -751,3 +751,14 @@ def test_every_workflow_action_answers_a_page_or_its_fragment(
         assert deleted["HX-Redirect"] == reverse("reviews-deleted")
     else:
         assert deleted["Location"] == reverse("reviews-deleted")
+
+
+def test_staff_find_deleted_reviews_and_timelines_in_the_admin(author: User) -> None:
+    review = make_review(author, title="Platypus")
+    services.soft_delete(review, by=author)
+    admin = User.objects.create_superuser("root", password="x-123456789")
+    client = client_for(admin)
+    listing = client.get("/admin/webui/review/")
+    assert listing.status_code == 200 and "Platypus" in listing.content.decode()
+    events = client.get("/admin/webui/event/")
+    assert events.status_code == 200 and "deleted the review" in events.content.decode()
