@@ -815,14 +815,16 @@ def threads(review: Review) -> list[dict[str, Any]]:
 
 
 def waiting_on(user: Any) -> dict[str, Any]:
-    """What waits on ``user``: reviews to review, own reviews with changes requested, threads."""
+    """What waits on ``user``: reviews without their verdict on the latest revision, their own
+    reviews with changes requested, and unresolved threads they wrote in."""
     to_review = []
     for request in ReviewRequest.objects.filter(
         reviewer=user, review__deleted_at__isnull=True
     ).select_related("review", "review__author"):
         review = request.review
-        mine = latest_verdicts(review).get(user.pk)
-        if mine is None or mine.verdict != Verdict.Kind.APPROVE:
+        # Waiting on me until I give a verdict on the latest revision (after "changes
+        # requested" it waits on the author, until a new revision).
+        if user.pk not in latest_verdicts(review):
             to_review.append(review)
     changes = list(
         Review.objects.filter(author=user, status=Review.Status.CHANGES_REQUESTED).select_related(

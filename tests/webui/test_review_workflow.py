@@ -426,10 +426,18 @@ def test_my_reviews_lists_what_waits_on_me(author: User, reviewer: User) -> None
     assert [r["title"] for r in data["changes_requested"]] == ["Bobs own"]
     assert [t["id"] for t in data["threads"]] == [thread.pk]
 
-    services.give_verdict(asked, reviewer=reviewer, verdict="approve")
+    services.give_verdict(asked, reviewer=reviewer, verdict="changes", body="split it")
     services.resolve(thread, by=author, resolved=True)
     page = client_for(reviewer).get(reverse("reviews-mine")).content.decode()
+    # Bob asked for changes: it waits on the author now, until a new revision.
     assert "Asked of bob" not in page and "q?" not in page
+    services.revise(
+        asked,
+        author=author,
+        expected_version=asked.version,
+        prepared=services.prepare(kind="manifest", manifest=CHANGED, kubernetes_version="1.37"),
+    )
+    assert "Asked of bob" in client_for(reviewer).get(reverse("reviews-mine")).content.decode()
 
 
 def test_events_are_mailed_when_mail_is_configured(
