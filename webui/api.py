@@ -585,7 +585,7 @@ def _thread_url(c: Comment) -> str | None:
 
 @api.get("/reviews/mine", response=MyReviews, tags=["reviews"], summary="What waits on me")
 def my_reviews(request: HttpRequest) -> dict[str, Any]:
-    """Reviews I was asked to review and have not approved in their latest revision, my reviews
+    """Reviews I was asked to review, without my verdict on their latest revision; my reviews
     with changes requested, and unresolved threads I wrote in (as the web UI's My reviews)."""
     waiting = services.waiting_on(request.auth)  # type: ignore[attr-defined]
     return {
