@@ -251,6 +251,25 @@ class RevisionOut(Schema):
     rule_ids: list[str]
 
 
+class ReviewerOut(Schema):
+    reviewer: str
+    verdict: Literal["approve", "changes"] | None = Field(
+        description="the verdict on the latest revision; null while waiting"
+    )
+    body: str = Field("", description="the verdict's comment")
+
+
+class ReviewersIn(Schema):
+    reviewers: list[str] = Field(
+        min_length=1, max_length=50, description="user names, or groups as '@team'"
+    )
+
+
+class VerdictIn(Schema):
+    verdict: Literal["approve", "changes"]
+    body: Annotated[str, pydantic.StringConstraints(max_length=10_000)] = ""
+
+
 class ReviewSummary(Schema):
     slug: str
     url: str | None = Field(description="the review's page in the web UI")
@@ -277,6 +296,9 @@ class ReviewOut(ReviewSummary):
     redactions: list[dict[str, Any]]
     snapshot: dict[str, Any] = Field(description="the latest revision's analysis document")
     revisions: list[RevisionOut]
+    reviewers: list[ReviewerOut] = Field(
+        default_factory=list, description="requested reviewers and their verdicts"
+    )
 
 
 class ReviewPage(Schema):
@@ -507,6 +529,7 @@ def _detail(review: Review) -> dict[str, Any]:
         "redact_secrets": review.redact_secrets,
         "redactions": review.redactions,
         "snapshot": review.snapshot,
+        "reviewers": _reviewers(review),
         "revisions": [
             {
                 "number": r.number,
@@ -520,6 +543,17 @@ def _detail(review: Review) -> dict[str, Any]:
             for r in revisions
         ],
     }
+
+
+def _reviewers(review: Review) -> list[dict[str, Any]]:
+    return [
+        {
+            "reviewer": state["reviewer"].get_username(),
+            "verdict": state["verdict"].verdict if state["verdict"] else None,
+            "body": state["verdict"].body if state["verdict"] else "",
+        }
+        for state in services.reviewer_states(review)
+    ]
 
 
 def _fresh(review: Review) -> dict[str, Any]:
@@ -841,3 +875,49 @@ def delete_comment(request: HttpRequest, slug: str, comment_id: int) -> Status:
     require_comment_owner(comment, request.auth)  # type: ignore[attr-defined]
     comment.delete()
     return Status(204, None)
+
+
+# --- reviewers and verdicts ----------------------------------------------------------------
+
+
+@api.post(
+    "/reviews/{slug}/reviewers",
+    response={200: ReviewOut, 403: Detail, 404: Detail},
+    tags=["reviews"],
+    summary="Request reviewers",
+)
+def request_reviewers(request: HttpRequest, slug: str, payload: ReviewersIn) -> dict[str, Any]:
+    """Author or staff. Ask users (or a group, `@team`, expanded to its members) to review; the
+    author is skipped unless self-approval is allowed. Unknown names are a 422."""
+    review = get_review(slug)
+    user = request.auth  # type: ignore[attr-defined]
+    require_editor(review, user)
+    people, unknown = services.users_named(payload.reviewers)
+    if unknown:
+        raise invalid(
+            ("body", "payload", "reviewers"), f"no user or team named {', '.join(unknown)}"
+        )
+    services.request_review(review, by=user, reviewers=people)
+    return _fresh(review)
+
+
+@api.post(
+    "/reviews/{slug}/verdicts",
+    response={201: ReviewOut, 403: Detail, 404: Detail},
+    tags=["reviews"],
+    summary="Approve or request changes",
+)
+def give_verdict(request: HttpRequest, slug: str, payload: VerdictIn) -> Status:
+    """Anyone but the author (unless self-approval is allowed) approves the latest revision or
+    requests changes; the review's status follows (see the README's review workflow)."""
+    review = get_review(slug)
+    try:
+        services.give_verdict(
+            review,
+            reviewer=request.auth,  # type: ignore[attr-defined]
+            verdict=payload.verdict,
+            body=services.normalise_newlines(payload.body),
+        )
+    except services.NotAllowed as exc:
+        raise HttpError(403, str(exc)) from None
+    return Status(201, _fresh(review))

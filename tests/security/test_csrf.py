@@ -209,6 +209,18 @@ API_UNSAFE: dict[str, Callable[[World], tuple[str, str, dict[str, Any] | None, i
         {"body": "hi"},
         201,
     ),
+    "api:request_reviewers": lambda w: (
+        "post",
+        f"{API}/reviews/{w.review.slug}/reviewers",
+        {"reviewers": [User.objects.get_or_create(username="colleague")[0].username]},
+        200,
+    ),
+    "api:give_verdict": lambda w: (
+        "post",
+        f"{API}/reviews/{others_review(w).slug}/verdicts",
+        {"verdict": "approve"},
+        201,
+    ),
     "api:delete_comment": lambda w: (
         "delete",
         f"{API}/reviews/{w.review.slug}/comments/{w.comment.pk}",

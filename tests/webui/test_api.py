@@ -272,6 +272,8 @@ def test_it_publishes_an_openapi_document_with_every_path() -> None:
         f"{API}/reviews/{{slug}}": {"get", "patch", "delete"},
         f"{API}/reviews/{{slug}}/comments": {"get", "post"},
         f"{API}/reviews/{{slug}}/comments/{{comment_id}}": {"delete"},
+        f"{API}/reviews/{{slug}}/reviewers": {"post"},
+        f"{API}/reviews/{{slug}}/verdicts": {"post"},
     }
     analyze = document["paths"][f"{API}/analyze"]["post"]
     assert "security" not in analyze or analyze["security"] in ([], [{}])
@@ -635,6 +637,8 @@ MATRIX = [
     ("get", "/reviews/{slug}/comments", None, (401, 200, 200, 200)),
     ("post", "/reviews/{slug}/comments", {"body": "hi"}, (401, 201, 201, 201)),
     ("delete", "/reviews/{slug}/comments/{comment}", None, (401, 403, 204, 204)),
+    ("post", "/reviews/{slug}/reviewers", {"reviewers": ["other"]}, (401, 403, 200, 200)),
+    ("post", "/reviews/{slug}/verdicts", {"verdict": "approve"}, (401, 201, 403, 201)),
 ]
 WHO = (ANON, OTHER, AUTHOR, STAFF)
 MISSING = "does-not-exist-0123456789"

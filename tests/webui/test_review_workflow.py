@@ -770,3 +770,33 @@ def test_staff_find_deleted_reviews_and_timelines_in_the_admin(author: User) -> 
     assert listing.status_code == 200 and "Platypus" in listing.content.decode()
     events = client.get("/admin/webui/event/")
     assert events.status_code == 200 and "deleted the review" in events.content.decode()
+
+
+def test_the_api_runs_the_review_workflow(author: User, reviewer: User) -> None:
+    from webui.models import ApiToken
+
+    review = make_review(author)
+    tokens = {}
+    for user in (author, reviewer):
+        tokens[user.username] = {"HTTP_AUTHORIZATION": f"Bearer t0ken-{user.username}-" + "q" * 30}
+        ApiToken.objects.create(
+            user=user, name="t", digest=ApiToken.hash(f"t0ken-{user.username}-" + "q" * 30)
+        )
+    base = f"/api/v1/reviews/{review.slug}"
+
+    def post(path: str, body: dict, who: str) -> object:
+        return Client().post(
+            base + path, json.dumps(body), content_type="application/json", **tokens[who]
+        )
+
+    unknown = post("/reviewers", {"reviewers": ["nobody-here"]}, "ada")
+    assert unknown.status_code == 422 and "nobody-here" in unknown.content.decode()
+    asked = post("/reviewers", {"reviewers": ["bob"]}, "ada")
+    assert asked.status_code == 200 and asked.json()["status"] == "in-review"
+    assert asked.json()["reviewers"] == [{"reviewer": "bob", "verdict": None, "body": ""}]
+    assert post("/verdicts", {"verdict": "approve"}, "ada").status_code == 403
+    changes = post("/verdicts", {"verdict": "changes", "body": "pin it"}, "bob")
+    assert changes.status_code == 201 and changes.json()["status"] == "changes-requested"
+    assert changes.json()["reviewers"][0]["body"] == "pin it"
+    waiting = Client().get("/api/v1/reviews/mine", **tokens["ada"]).json()
+    assert [r["slug"] for r in waiting["changes_requested"]] == [review.slug]
