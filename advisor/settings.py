@@ -373,3 +373,27 @@ LOGGING = {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
     },
 }
+# Review workflow. An author approves their own review only when this is on (a team of one).
+ADVISOR_ALLOW_SELF_APPROVAL = envbool("ADVISOR_ALLOW_SELF_APPROVAL", False)
+# Review events (requests, verdicts, comments...) go by mail only when mail is configured here
+# (Django 6.1's MAILERS; EMAIL_BACKEND names another backend, e.g. the console one).
+ADVISOR_MAIL_EVENTS = bool(os.environ.get("EMAIL_BACKEND") or os.environ.get("EMAIL_HOST"))
+if ADVISOR_MAIL_EVENTS:
+    _mail_options: dict[str, object] = {}
+    if os.environ.get("EMAIL_HOST"):
+        _mail_options = {
+            "host": os.environ["EMAIL_HOST"],
+            "port": envint("EMAIL_PORT", 25),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": envbool("EMAIL_USE_TLS", False),
+        }
+    MAILERS = {
+        "default": {
+            "BACKEND": os.environ.get(
+                "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+            ),
+            "OPTIONS": _mail_options,
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "advisor@localhost")

@@ -170,7 +170,7 @@ TagName = Annotated[
         pattern=r"^[A-Za-z0-9_-]+$",
     ),
 ]
-ReviewStatus = Literal["draft", "in-review", "approved", "rejected"]
+ReviewStatus = Literal["draft", "in-review", "changes-requested", "approved", "rejected"]
 ReviewKind = Literal["manifest", "questionnaire"]
 FailOn = Literal["error", "warning", "never"]
 
@@ -251,6 +251,25 @@ class RevisionOut(Schema):
     rule_ids: list[str]
 
 
+class ReviewerOut(Schema):
+    reviewer: str
+    verdict: Literal["approve", "changes"] | None = Field(
+        description="the verdict on the latest revision; null while waiting"
+    )
+    body: str = Field("", description="the verdict's comment")
+
+
+class ReviewersIn(Schema):
+    reviewers: list[str] = Field(
+        min_length=1, max_length=50, description="user names, or groups as '@team'"
+    )
+
+
+class VerdictIn(Schema):
+    verdict: Literal["approve", "changes"]
+    body: Annotated[str, pydantic.StringConstraints(max_length=10_000)] = ""
+
+
 class ReviewSummary(Schema):
     slug: str
     url: str | None = Field(description="the review's page in the web UI")
@@ -277,6 +296,9 @@ class ReviewOut(ReviewSummary):
     redactions: list[dict[str, Any]]
     snapshot: dict[str, Any] = Field(description="the latest revision's analysis document")
     revisions: list[RevisionOut]
+    reviewers: list[ReviewerOut] = Field(
+        default_factory=list, description="requested reviewers and their verdicts"
+    )
 
 
 class ReviewPage(Schema):
@@ -285,6 +307,23 @@ class ReviewPage(Schema):
     pages: int
     page_size: int
     items: list[ReviewSummary]
+
+
+class ThreadOut(Schema):
+    id: int
+    review: str = Field(description="the review's slug")
+    review_title: str
+    url: str | None
+    line: int | None = Field(description="the manifest line, for a line comment")
+    author: str
+    body: str
+    created: datetime
+
+
+class MyReviews(Schema):
+    to_review: list[ReviewSummary] = Field(description="reviews waiting on my verdict")
+    changes_requested: list[ReviewSummary] = Field(description="my reviews with changes asked")
+    threads: list[ThreadOut] = Field(description="unresolved threads I wrote in")
 
 
 class Conflict(Schema):
@@ -296,6 +335,10 @@ class CommentIn(Schema):
     body: Annotated[
         str, pydantic.StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
     ]
+    line: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="a line of the latest revision's manifest, for a line comment"
+    )
+    reply_to: int | None = Field(None, description="the id of a comment of the thread to answer")
 
 
 class CommentOut(Schema):
@@ -303,6 +346,11 @@ class CommentOut(Schema):
     author: str
     body: str
     created: datetime
+    revision: int | None = Field(None, description="the revision the comment was made on")
+    line: int | None = None
+    line_text: str = Field("", description="the line's text in that revision")
+    reply_to: int | None = None
+    resolved: bool = False
 
 
 # --- analysis ------------------------------------------------------------------------------
@@ -481,6 +529,7 @@ def _detail(review: Review) -> dict[str, Any]:
         "redact_secrets": review.redact_secrets,
         "redactions": review.redactions,
         "snapshot": review.snapshot,
+        "reviewers": _reviewers(review),
         "revisions": [
             {
                 "number": r.number,
@@ -494,6 +543,17 @@ def _detail(review: Review) -> dict[str, Any]:
             for r in revisions
         ],
     }
+
+
+def _reviewers(review: Review) -> list[dict[str, Any]]:
+    return [
+        {
+            "reviewer": state["reviewer"].get_username(),
+            "verdict": state["verdict"].verdict if state["verdict"] else None,
+            "body": state["verdict"].body if state["verdict"] else "",
+        }
+        for state in services.reviewer_states(review)
+    ]
 
 
 def _fresh(review: Review) -> dict[str, Any]:
@@ -552,6 +612,35 @@ def list_reviews(
     }
 
 
+def _thread_url(c: Comment) -> str | None:
+    url = _url(c.review)
+    return f"{url}#comment-{c.pk}" if url else None
+
+
+@api.get("/reviews/mine", response=MyReviews, tags=["reviews"], summary="What waits on me")
+def my_reviews(request: HttpRequest) -> dict[str, Any]:
+    """Reviews I was asked to review, without my verdict on their latest revision; my reviews
+    with changes requested, and unresolved threads I wrote in (as the web UI's My reviews)."""
+    waiting = services.waiting_on(request.auth)  # type: ignore[attr-defined]
+    return {
+        "to_review": [_summary(r) for r in waiting["to_review"]],
+        "changes_requested": [_summary(r) for r in waiting["changes_requested"]],
+        "threads": [
+            {
+                "id": c.pk,
+                "review": c.review.slug,
+                "review_title": c.review.title,
+                "url": _thread_url(c),
+                "line": c.line,
+                "author": c.author.get_username(),
+                "body": c.body,
+                "created": c.created,
+            }
+            for c in waiting["threads"]
+        ],
+    }
+
+
 @api.post(
     "/reviews",
     response={201: ReviewOut, 413: Detail},
@@ -561,6 +650,8 @@ def list_reviews(
 def create_review(request: HttpRequest, payload: ReviewCreate) -> Status:
     """Analyse and store a review; with `redact_secrets` (the default) Secret values and
     credentials are replaced before anything is stored, and listed in `redactions`."""
+    if payload.status == Review.Status.APPROVED and not services.self_approval_allowed():
+        raise HttpError(403, "You cannot approve your own review; request a reviewer.")
     prepared = _prepare(
         kind=payload.kind,
         manifest=payload.manifest,
@@ -604,6 +695,13 @@ def patch_review(request: HttpRequest, slug: str, payload: ReviewPatch) -> Any:
     review = get_review(slug)
     user = request.auth  # type: ignore[attr-defined]
     require_editor(review, user)
+    if (
+        payload.status == Review.Status.APPROVED
+        and review.status != Review.Status.APPROVED
+        and user.pk == review.author_id
+        and not services.self_approval_allowed()
+    ):
+        raise HttpError(403, "You cannot approve your own review; request a reviewer.")
     try:
         with transaction.atomic():
             review = _apply_patch(review, payload, user)
@@ -627,14 +725,21 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
             for k, v in (
                 ("title", payload.title),
                 ("description", payload.description),
-                ("status", payload.status),
                 ("redact_secrets", payload.redact_secrets),
             )
             if v is not None
         }
-        review = services.update_fields(review, expected_version=payload.version, **meta)
-        if payload.tags is not None:
-            services._set_tags(review, payload.tags)
+        expected = payload.version
+        if meta or payload.tags is not None or payload.status is None:
+            # Title, description, tags: no new revision, an "edited" event on the timeline.
+            review = services.edit_metadata(
+                review, author=user, expected_version=expected, tags=payload.tags, **meta
+            )
+            expected = review.version
+        if payload.status is not None:
+            review = services.update_fields(
+                review, expected_version=expected, actor=user, status=payload.status
+            )
         return review
     kind = review.kind
     if payload.manifest is not None:
@@ -677,7 +782,7 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
     )
     if payload.status is not None:
         review = services.update_fields(
-            review, expected_version=review.version, status=payload.status
+            review, expected_version=review.version, actor=user, status=payload.status
         )
     return review
 
@@ -689,10 +794,12 @@ def _apply_patch(review: Review, payload: ReviewPatch, user: Any) -> Review:
     summary="Delete a review",
 )
 def delete_review(request: HttpRequest, slug: str) -> Status:
-    """Author or staff only; deletes the revisions and comments too."""
+    """Author or staff only. A soft delete: the review leaves every list and permalink, and its
+    author or staff restore it (with its revisions and comments) in the web UI's Recently
+    deleted."""
     review = get_review(slug)
     require_editor(review, request.auth)  # type: ignore[attr-defined]
-    review.delete()
+    services.soft_delete(review, by=request.auth)  # type: ignore[attr-defined]
     return Status(204, None)
 
 
@@ -700,7 +807,17 @@ def delete_review(request: HttpRequest, slug: str) -> Status:
 
 
 def _comment(c: Comment) -> dict[str, Any]:
-    return {"id": c.pk, "author": c.author.get_username(), "body": c.body, "created": c.created}
+    return {
+        "id": c.pk,
+        "author": c.author.get_username(),
+        "body": c.body,
+        "created": c.created,
+        "revision": c.revision.number if c.revision else None,
+        "line": c.line,
+        "line_text": c.line_text,
+        "reply_to": c.parent_id,
+        "resolved": c.resolved_at is not None,
+    }
 
 
 @api.get(
@@ -712,7 +829,8 @@ def _comment(c: Comment) -> dict[str, Any]:
 def list_comments(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     """Oldest first."""
     review = get_review(slug)
-    return [_comment(c) for c in review.comments.select_related("author").order_by("created")]
+    comments = review.comments.select_related("author", "revision").order_by("created", "pk")
+    return [_comment(c) for c in comments]
 
 
 @api.post(
@@ -724,11 +842,21 @@ def list_comments(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 def add_comment(request: HttpRequest, slug: str, payload: CommentIn) -> Status:
     """Any logged-in user comments; plain text, rendered escaped in the web UI."""
     review = get_review(slug)
-    comment = Comment.objects.create(
-        review=review,
-        author=request.auth,  # type: ignore[attr-defined]
-        body=payload.body,
-    )
+    parent = None
+    if payload.reply_to is not None:
+        parent = review.comments.filter(pk=payload.reply_to).first()
+        if parent is None:
+            raise invalid(("body", "payload", "reply_to"), "no comment with this id here")
+    try:
+        comment = services.add_comment(
+            review,
+            author=request.auth,  # type: ignore[attr-defined]
+            body=services.normalise_newlines(payload.body),
+            line=payload.line,
+            parent=parent,
+        )
+    except ValueError as exc:
+        raise invalid(("body", "payload", "line"), str(exc)) from None
     return Status(201, _comment(comment))
 
 
@@ -747,3 +875,49 @@ def delete_comment(request: HttpRequest, slug: str, comment_id: int) -> Status:
     require_comment_owner(comment, request.auth)  # type: ignore[attr-defined]
     comment.delete()
     return Status(204, None)
+
+
+# --- reviewers and verdicts ----------------------------------------------------------------
+
+
+@api.post(
+    "/reviews/{slug}/reviewers",
+    response={200: ReviewOut, 403: Detail, 404: Detail},
+    tags=["reviews"],
+    summary="Request reviewers",
+)
+def request_reviewers(request: HttpRequest, slug: str, payload: ReviewersIn) -> dict[str, Any]:
+    """Author or staff. Ask users (or a group, `@team`, expanded to its members) to review; the
+    author is skipped unless self-approval is allowed. Unknown names are a 422."""
+    review = get_review(slug)
+    user = request.auth  # type: ignore[attr-defined]
+    require_editor(review, user)
+    people, unknown = services.users_named(payload.reviewers)
+    if unknown:
+        raise invalid(
+            ("body", "payload", "reviewers"), f"no user or team named {', '.join(unknown)}"
+        )
+    services.request_review(review, by=user, reviewers=people)
+    return _fresh(review)
+
+
+@api.post(
+    "/reviews/{slug}/verdicts",
+    response={201: ReviewOut, 403: Detail, 404: Detail},
+    tags=["reviews"],
+    summary="Approve or request changes",
+)
+def give_verdict(request: HttpRequest, slug: str, payload: VerdictIn) -> Status:
+    """Anyone but the author (unless self-approval is allowed) approves the latest revision or
+    requests changes; the review's status follows (see the README's review workflow)."""
+    review = get_review(slug)
+    try:
+        services.give_verdict(
+            review,
+            reviewer=request.auth,  # type: ignore[attr-defined]
+            verdict=payload.verdict,
+            body=services.normalise_newlines(payload.body),
+        )
+    except services.NotAllowed as exc:
+        raise HttpError(403, str(exc)) from None
+    return Status(201, _fresh(review))

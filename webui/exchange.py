@@ -132,7 +132,73 @@ def review_markdown(review: Review, *, link: str | None = None) -> str:
             parts.append(
                 f"_{len(review.redactions)} secret value(s) were redacted before storing._\n"
             )
+    parts += _decision_markdown(review)
+    parts += _discussion_markdown(review)
     return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def _decision_markdown(review: Review) -> list[str]:
+    """The status and each reviewer's verdict on the latest revision, then every verdict."""
+    number = review.revision_number
+    parts = [
+        "## Decision\n",
+        f"Status: **{md_text(_STATUS_LABELS.get(review.status, review.status))}** "
+        f"(revision {number}).\n",
+    ]
+    states = services.reviewer_states(review)
+    if states:
+        parts += ["| Reviewer | Verdict on the latest revision |", "| --- | --- |"]
+        for state in states:
+            verdict = state["verdict"]
+            said = verdict.get_verdict_display() if verdict else "waiting"
+            parts.append(f"| {md_text(state['reviewer'].get_username())} | {md_text(said)} |")
+        parts.append("")
+    else:
+        parts.append("No reviewer was requested.\n")
+    verdicts = list(review.verdicts.select_related("reviewer").order_by("created", "pk"))
+    if verdicts:
+        parts.append("### Verdicts\n")
+        for v in verdicts:
+            line = (
+                f"- {md_text(v.reviewer.get_username())}, {_when(v.created)}, "
+                f"revision {v.revision_number}: **{md_text(v.get_verdict_display())}**"
+            )
+            parts.append(line)
+            if v.body.strip():
+                parts.append(_quote(v.body))
+        parts.append("")
+    return parts
+
+
+def _quote(text: str) -> str:
+    """A block quote under a list item, every line escaped."""
+    return "\n".join(f"  > {md_text(line)}" if line else "  >" for line in text.splitlines())
+
+
+def _discussion_markdown(review: Review) -> list[str]:
+    """Every thread: general comments, line comments with their line as it was, replies."""
+    threads = services.threads(review)
+    if not threads:
+        return ["## Discussion\n", "No comments.\n"]
+    parts = ["## Discussion\n"]
+    for t in threads:
+        c = t["comment"]
+        head = f"- {md_text(c.author.get_username())}, {_when(c.created)}"
+        if c.line:
+            number = c.revision.number if c.revision else "?"
+            head += f", on line {c.line} of revision {number}"
+            if t["outdated"]:
+                head += " (outdated: a later revision changed this line)"
+            head += f": {_code_span(c.line_text)}" if c.line_text.strip() else ""
+        if c.resolved_at:
+            head += " · resolved"
+        parts.append(head)
+        parts.append(_quote(c.body))
+        for r in t["replies"]:
+            parts.append(f"  - {md_text(r.author.get_username())}, {_when(r.created)}:")
+            parts.append("  " + _quote(r.body))
+    parts.append("")
+    return parts
 
 
 def _pattern_name(pattern_id: str) -> str:
@@ -248,6 +314,8 @@ def review_document(review: Review) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        # The review's identity: importing a document whose review exists offers an update.
+        "slug": review.slug,
         "title": review.title,
         "description": review.description,
         "kind": review.kind,
@@ -281,8 +349,31 @@ def review_document(review: Review) -> dict[str, Any]:
             for r in review.revisions.select_related("author").order_by("number")
         ],
         "comments": [
-            {"author": c.author.get_username(), "created": _iso(c.created), "body": c.body}
-            for c in review.comments.select_related("author").order_by("created", "pk")
+            {
+                "id": c.pk,
+                "author": c.author.get_username(),
+                "created": _iso(c.created),
+                "body": c.body,
+                "revision": c.revision.number if c.revision else None,
+                "line": c.line,
+                "line_text": c.line_text,
+                "reply_to": c.parent_id,
+                "resolved": c.resolved_at is not None,
+            }
+            for c in review.comments.select_related("author", "revision").order_by("created", "pk")
+        ],
+        "reviewers": [
+            r.reviewer.get_username() for r in review.requests.select_related("reviewer")
+        ],
+        "verdicts": [
+            {
+                "reviewer": v.reviewer.get_username(),
+                "revision": v.revision_number,
+                "verdict": v.verdict,
+                "body": v.body,
+                "created": _iso(v.created),
+            }
+            for v in review.verdicts.select_related("reviewer").order_by("created", "pk")
         ],
     }
 
@@ -309,6 +400,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "analyzer_version": (str,),
     "revisions": (list,),
     "comments": (list,),
+    "slug": (str,),
 }
 _TYPE_NAMES = {str: "a string", dict: "an object", bool: "true or false", list: "a list"}
 
@@ -369,9 +461,13 @@ def validate_document(document: object) -> dict[str, Any]:
         errors += _text_errors(name, document.get(name, ""))
     for tag in tags:
         errors += _text_errors("tags", tag) if isinstance(tag, str) else []
+    slug = document.get("slug", "")
+    if slug and not _SLUG.fullmatch(slug):
+        errors.append("slug must be 1 to 32 letters, digits, '-' or '_'.")
     if errors:
         raise InvalidDocument(list(dict.fromkeys(errors)))
     return {
+        "slug": slug,
         "title": title,
         "description": document.get("description", ""),
         "kind": kind,
@@ -382,6 +478,19 @@ def validate_document(document: object) -> dict[str, Any]:
         "status": status,
         "tags": [t for t in (s.strip() for s in tags) if t],
     }
+
+
+_SLUG = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def existing_review(document: object) -> Review | None:
+    """The review (deleted ones too) that an exported document came from, if this site has it."""
+    if not isinstance(document, dict):
+        return None
+    slug = document.get("slug")
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        return None
+    return Review.all_objects.filter(slug=slug).select_related("author").first()
 
 
 def _text_errors(name: str, value: str) -> list[str]:
@@ -408,16 +517,10 @@ def _answer_errors(answers: Mapping[str, Any]) -> list[str]:
     return errors[:20]
 
 
-def import_review(document: object, *, author: Any, redact_secrets: bool = True) -> Review:
-    """Validate ``document``, analyse its input with today's analyser, store a new review.
-
-    The new review belongs to ``author``; its status is the document's (draft when absent) and
-    its tags are kept. Revisions, comments and the old snapshot are not imported: the history
-    belongs to the other instance, and the analysis is redone. Raises :class:`InvalidDocument`.
-    """
-    data = validate_document(document)
+def prepare_document(data: Mapping[str, Any], redact_secrets: bool) -> services.Prepared:
+    """Analyse a validated document's input; raise InvalidDocument when it cannot be."""
     try:
-        prepared = services.prepare(
+        return services.prepare(
             kind=data["kind"],
             manifest=data["manifest"],
             answers=data["answers"],
@@ -429,7 +532,49 @@ def import_review(document: object, *, author: Any, redact_secrets: bool = True)
         raise InvalidDocument([f"The manifest cannot be analysed: {exc.describe()}"]) from None
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidDocument([f"The review's input cannot be analysed: {exc}"]) from None
-    return services.create_review(
+
+
+def update_from_document(
+    review: Review, document: object, *, author: Any, redact_secrets: bool = True
+) -> Review:
+    """Update an existing review from its exported document (no duplicate): its input (a new
+    revision only when it changed), title, description and tags. A deleted review is restored.
+    Its status, verdicts and discussion stay this site's."""
+    data = validate_document(document)
+    prepared = prepare_document(data, redact_secrets)
+    if review.deleted_at is not None:
+        services.restore(review, by=author)
+    review = services.revise(
+        review,
+        author=author,
+        expected_version=review.version,
+        prepared=prepared,
+        title=data["title"],
+        description=data["description"],
+        tags=data["tags"],
+        redact_secrets=redact_secrets,
+        note="updated from an imported document",
+    )
+    services.record(review, author, "imported", revision_number=review.revision_number)
+    return review
+
+
+def import_review(
+    document: object, *, author: Any, redact_secrets: bool = True, copy: bool = False
+) -> Review:
+    """Validate ``document``, analyse its input with today's analyser, store a new review.
+
+    The new review belongs to ``author``; its status is the document's (draft when absent) and
+    its tags are kept. Revisions, comments and the old snapshot are not imported: the history
+    belongs to the other instance, and the analysis is redone. Raises :class:`InvalidDocument`.
+    """
+    data = validate_document(document)
+    prepared = prepare_document(data, redact_secrets)
+    if data["status"] == Review.Status.APPROVED and not services.self_approval_allowed():
+        # Approvals belong to the reviewers of the site that gave them: the importer, now the
+        # author, does not bring an approval of their own review.
+        data["status"] = Review.Status.IN_REVIEW
+    review = services.create_review(
         author=author,
         title=data["title"],
         description=data["description"],
@@ -438,3 +583,9 @@ def import_review(document: object, *, author: Any, redact_secrets: bool = True)
         status=data["status"],
         redact_secrets=redact_secrets,
     )
+    slug = data["slug"]
+    if slug and not copy and not Review.all_objects.filter(slug=slug).exists():
+        # Keep the exported identity, so that importing the same document again finds it.
+        Review.all_objects.filter(pk=review.pk).update(slug=slug)
+        review.refresh_from_db()
+    return review

@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -75,7 +75,11 @@ class ReviewFilterForm(forms.Form):
             *((pid, p.title) for pid, p in PATTERNS.items()),
             *((p, p) for p in sorted(used_patterns - set(PATTERNS))),
         ]
-        raised = set(ReviewRule.objects.values_list("rule_id", flat=True).distinct())
+        raised = set(
+            ReviewRule.objects.filter(review__deleted_at__isnull=True)
+            .values_list("rule_id", flat=True)
+            .distinct()
+        )
         self.fields["rule"].choices = [
             ("", "Any rule"),
             *((rid, rid) for rid in sorted(set(REGISTRY) | raised)),
@@ -87,7 +91,7 @@ class ReviewFilterForm(forms.Form):
         username = get_user_model().USERNAME_FIELD
         authors = (
             get_user_model()
-            .objects.filter(reviews__isnull=False)
+            .objects.filter(reviews__isnull=False, reviews__deleted_at__isnull=True)
             .order_by(username)
             .values_list(username, flat=True)
             .distinct()
@@ -438,12 +442,38 @@ def review_import(request: HttpRequest) -> HttpResponse:
     except RequestDataTooBig:
         return _import_too_big(request)
     if valid:
+        parsed = form.cleaned_data["parsed"]
+        redact_secrets = not form.cleaned_data["keep_secrets"]
+        existing = exchange.existing_review(parsed)
+        if existing is not None and existing.deleted_at and not existing.can_edit(request.user):
+            existing = None  # someone else's bin: import a copy, say nothing about it
+        choice = request.POST.get("existing", "")
+        if existing is not None and choice not in ("update", "copy"):
+            # Never a silent duplicate: say that the review exists and let the user choose,
+            # once the document is known to import at all.
+            try:
+                exchange.prepare_document(exchange.validate_document(parsed), redact_secrets)
+            except exchange.InvalidDocument as exc:
+                form.add_error(None, exc.errors)
+                return _import_page(request, form, status=400)
+            data = request.POST.copy()
+            data["document"] = json.dumps(parsed, indent=2, ensure_ascii=False)
+            context = {"existing": existing, "can_update": existing.can_edit(request.user)}
+            return _import_page(request, ImportForm(data), status=409, **context)
         try:
-            review = exchange.import_review(
-                form.cleaned_data["parsed"],
-                author=request.user,
-                redact_secrets=not form.cleaned_data["keep_secrets"],
-            )
+            if existing is not None and choice == "update":
+                if not existing.can_edit(request.user):
+                    raise PermissionDenied("only the review's author or staff can update it")
+                review = exchange.update_from_document(
+                    existing, parsed, author=request.user, redact_secrets=redact_secrets
+                )
+            else:
+                review = exchange.import_review(
+                    parsed,
+                    author=request.user,
+                    redact_secrets=redact_secrets,
+                    copy=choice == "copy",
+                )
         except exchange.InvalidDocument as exc:
             form.add_error(None, exc.errors)
         else:
@@ -452,12 +482,18 @@ def review_import(request: HttpRequest) -> HttpResponse:
 
 
 def _import_page(
-    request: HttpRequest, form: ImportForm, *, status: int = 200, errors: list[str] | None = None
+    request: HttpRequest,
+    form: ImportForm,
+    *,
+    status: int = 200,
+    errors: list[str] | None = None,
+    **extra: Any,
 ) -> HttpResponse:
     """The import form; ``errors`` are messages about a request the form could not read."""
     context = {
         "form": form,
         "errors": errors or [],
         "max_kib": settings.ADVISOR_MAX_INPUT_BYTES // 1024,
+        **extra,
     }
     return render(request, "kb/import.html", context, status=status)

@@ -30,12 +30,20 @@ class Tag(models.Model):
         return self.name
 
 
+class LiveReviewManager(models.Manager["Review"]):
+    """Reviews that are not in the bin: what every list, search, count and permalink sees."""
+
+    def get_queryset(self) -> models.QuerySet[Review]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Review(models.Model):
     """A design review with its latest revision's input and analysis."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         IN_REVIEW = "in-review", "In review"
+        CHANGES_REQUESTED = "changes-requested", "Changes requested"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
 
@@ -67,12 +75,32 @@ class Review(models.Model):
     version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
+    # Soft delete: a deleted review leaves every list and permalink; its author or staff can
+    # restore it from "recently deleted".
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = LiveReviewManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["-updated"]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def revision_number(self) -> int:
+        """The number of the latest manifest revision (what the history counts)."""
+        latest = self.revisions.order_by("-number").values_list("number", flat=True).first()
+        return latest or 0
 
     def get_absolute_url(self) -> str:
         return reverse("review", args=[self.slug])
@@ -126,7 +154,12 @@ class ReviewRule(models.Model):
 
 
 class Comment(models.Model):
-    """Plain-text discussion on a review; rendered escaped, with links made clickable."""
+    """Plain-text discussion on a review; rendered escaped, with links made clickable.
+
+    A line comment names the revision it was made on, the manifest line and that line's text;
+    a reply names its thread's first comment (``parent``); only a thread's first comment is
+    resolved or unresolved.
+    """
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
@@ -134,12 +167,102 @@ class Comment(models.Model):
     )
     body = models.TextField(max_length=10_000)
     created = models.DateTimeField(auto_now_add=True)
+    revision = models.ForeignKey(
+        Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
+    )
+    line = models.PositiveIntegerField(null=True, blank=True)
+    line_text = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
-        ordering = ["created"]
+        ordering = ["created", "pk"]
 
     def __str__(self) -> str:
         return f"{self.author} on {self.review}"
+
+
+class ReviewRequest(models.Model):
+    """A reviewer the author asked to approve the review (or to request changes)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="requests")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "reviewer"], name="unique_review_request")
+        ]
+
+
+class Verdict(models.Model):
+    """A reviewer's decision on one revision: approve, or request changes, with a comment."""
+
+    class Kind(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        CHANGES = "changes", "Requested changes"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="verdicts")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verdicts"
+    )
+    revision_number = models.PositiveIntegerField()
+    verdict = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField(max_length=10_000, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+
+class Event(models.Model):
+    """One entry of a review's timeline: who did what, and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "created the review"
+        REVISED = "revised", "saved a new revision"
+        EDITED = "edited", "edited the title, description or tags"
+        STATUS = "status", "changed the status"
+        REQUESTED = "requested", "requested a review"
+        UNREQUESTED = "unrequested", "withdrew a review request"
+        APPROVED = "approved", "approved"
+        CHANGES = "changes", "requested changes"
+        COMMENTED = "commented", "commented"
+        RESOLVED = "resolved", "resolved a thread"
+        REOPENED = "reopened", "reopened a thread"
+        DELETED = "deleted", "deleted the review"
+        RESTORED = "restored", "restored the review"
+        IMPORTED = "imported", "updated the review from an import"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    revision_number = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display()} ({self.review})"
 
 
 class CatalogueImage(models.Model):

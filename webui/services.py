@@ -6,14 +6,19 @@ Views and API endpoints stay thin: they validate input, call these functions, an
 from __future__ import annotations
 
 import difflib
+import json
+import logging
 import secrets
+import smtplib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
 from django.db.models import F, Max
+from django.urls import NoReverseMatch
 
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
@@ -24,7 +29,24 @@ from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
 from advisor.core.versions import parse_version
 from advisor.core.yamlload import Limits
 from webui import metrics
-from webui.models import CatalogueImage, Review, ReviewRule, Revision, Tag
+from webui.models import (
+    CatalogueImage,
+    Comment,
+    Event,
+    Review,
+    ReviewRequest,
+    ReviewRule,
+    Revision,
+    Tag,
+    Verdict,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR become LF: browsers send CRLF from a textarea, files may carry either."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class EditConflict(Exception):
@@ -152,6 +174,7 @@ def prepare(
     """Redact (unless asked not to) and analyse a review's input; raise ValueError if unusable."""
     if kind == Review.Kind.QUESTIONNAIRE:
         return _prepare_answers(dict(answers or {}), kubernetes_version)
+    manifest = normalise_newlines(manifest)
     redactions: list[dict[str, Any]] = []
     if redact_secrets:
         result = redact(manifest)
@@ -229,7 +252,25 @@ def create_review(
     _add_revision(review, prepared, author=author, number=1, note="created")
     _set_tags(review, tags)
     _set_rules(review, prepared.rule_ids)
+    record(review, author, Event.Kind.CREATED, revision_number=1)
     return review
+
+
+def same_input(review: Review, prepared: Prepared) -> bool:
+    """True when ``prepared`` holds the review's current input and analysis (nothing to revise)."""
+    return (
+        review.kind == prepared.kind
+        and normalise_newlines(review.manifest) == prepared.manifest
+        and _as_stored(review.answers) == _as_stored(prepared.answers)
+        and review.kubernetes_version == prepared.kubernetes_version
+        and review.api_defaults == prepared.api_defaults
+        and _as_stored(review.snapshot) == _as_stored(prepared.snapshot)
+    )
+
+
+def _as_stored(value: Any) -> str:
+    """A value as the JSON field stores it (tuples become lists), for comparing."""
+    return json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder)
 
 
 @transaction.atomic
@@ -245,7 +286,24 @@ def revise(
     redact_secrets: bool | None = None,
     note: str = "",
 ) -> Review:
-    """Save new input as a new revision, unless the review changed since ``expected_version``."""
+    """Save new input as a new revision, unless the review changed since ``expected_version``.
+
+    When the input and its analysis are the ones already stored, only the title, description,
+    tags or redaction choice change: no new revision (approvals stand).
+    """
+    if same_input(review, prepared):
+        meta: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("title", title),
+                ("description", description),
+                ("redact_secrets", redact_secrets),
+            )
+            if v is not None
+        }
+        return edit_metadata(
+            review, author=author, expected_version=expected_version, tags=tags, **meta
+        )
     changes: dict[str, Any] = _review_fields(prepared)
     if title is not None:
         changes["title"] = title
@@ -260,16 +318,45 @@ def revise(
     if tags is not None:
         _set_tags(review, tags)
     _set_rules(review, prepared.rule_ids)
+    record(review, author, Event.Kind.REVISED, detail=note, revision_number=number)
+    # Approvals were given on the previous revision: the status follows from the new one.
+    refresh_status(review, actor=author)
     return review
 
 
-def update_fields(review: Review, *, expected_version: int | None, **changes: Any) -> Review:
+def edit_metadata(
+    review: Review,
+    *,
+    author: Any,
+    expected_version: int,
+    tags: Iterable[str] | None = None,
+    **meta: Any,
+) -> Review:
+    """Change the title, description, tags or redaction flag: no new revision."""
+    before = (review.title, review.description, sorted(t.name for t in review.tags.all()))
+    with transaction.atomic():
+        _update_if_current(review, expected_version, meta)
+        review.refresh_from_db()
+        if tags is not None:
+            _set_tags(review, tags)
+        after = (review.title, review.description, sorted(t.name for t in review.tags.all()))
+        if after != before:
+            record(review, author, Event.Kind.EDITED)
+    return review
+
+
+def update_fields(
+    review: Review, *, expected_version: int | None, actor: Any = None, **changes: Any
+) -> Review:
     """Change metadata (status, title...) with the same concurrency check, no new revision."""
     if expected_version is None:
         expected_version = review.version
+    old_status = review.status
     with transaction.atomic():
         _update_if_current(review, expected_version, changes)
-    review.refresh_from_db()
+        review.refresh_from_db()
+        if "status" in changes and review.status != old_status:
+            record(review, actor, Event.Kind.STATUS, detail=_status_change(old_status, review))
     return review
 
 
@@ -435,3 +522,378 @@ def revision_diff(a: Revision, b: Revision, *, label: str = "manifest") -> str:
 
 def _answers_text(answers: Mapping[str, Any]) -> str:
     return "".join(f"{k}: {v}\n" for k, v in sorted(answers.items()))
+
+
+# --- the review workflow: timeline, soft delete, reviewers, line comments ------------------
+
+
+def _status_change(old: str, review: Review) -> str:
+    labels = dict(Review.Status.choices)
+    return f"{labels.get(old, old)} → {labels.get(review.status, review.status)}"
+
+
+def record(
+    review: Review,
+    actor: Any,
+    kind: str,
+    *,
+    detail: str = "",
+    revision_number: int | None = None,
+) -> Event:
+    """Add an event to the review's timeline (and mail it when mail is configured)."""
+    event = Event.objects.create(
+        review=review,
+        actor=actor if getattr(actor, "pk", None) else None,
+        kind=kind,
+        detail=detail[:300],
+        revision_number=revision_number,
+    )
+    if getattr(settings, "ADVISOR_MAIL_EVENTS", False):
+        transaction.on_commit(lambda: mail_event(event.pk))
+    return event
+
+
+def mail_event(event_pk: int) -> None:
+    """Mail one timeline event to the people it concerns, except who caused it."""
+    from django.core.mail import send_mail
+
+    event = Event.objects.select_related("review", "actor").filter(pk=event_pk).first()
+    if event is None:
+        return
+    review = event.review
+    people = {review.author, *(r.reviewer for r in review.requests.select_related("reviewer"))}
+    people |= {c.author for c in review.comments.select_related("author")}
+    recipients = sorted({p.email for p in people if p is not None and p.email and p != event.actor})
+    if not recipients:
+        return
+    who = event.actor.get_username() if event.actor else "someone"
+    text = f"{who} {event.get_kind_display()}"
+    if event.detail:
+        text += f": {event.detail}"
+    try:
+        link = review.get_absolute_url()
+    except NoReverseMatch:  # the web UI may not be mounted
+        link = ""
+    try:
+        send_mail(
+            subject=f"[Pod Pattern Advisor] {review.title}: {who} {event.get_kind_display()}",
+            message=f"{text}\n\n{review.title}\n{link}\n",
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except (OSError, smtplib.SMTPException):
+        # Mail is a courtesy: the event is on the timeline whatever the mail server does.
+        logger.warning("could not mail review event %s", event_pk, exc_info=True)
+
+
+def self_approval_allowed() -> bool:
+    return bool(getattr(settings, "ADVISOR_ALLOW_SELF_APPROVAL", False))
+
+
+# soft delete
+
+
+@transaction.atomic
+def soft_delete(review: Review, *, by: Any) -> Review:
+    """Move the review to the bin: it leaves lists, search, statistics and permalinks."""
+    Review.all_objects.filter(pk=review.pk).update(deleted_at=_now(), deleted_by=by)
+    review.refresh_from_db()
+    record(review, by, Event.Kind.DELETED)
+    return review
+
+
+@transaction.atomic
+def restore(review: Review, *, by: Any) -> Review:
+    """Take the review out of the bin, as it was."""
+    Review.all_objects.filter(pk=review.pk).update(deleted_at=None, deleted_by=None)
+    review.refresh_from_db()
+    record(review, by, Event.Kind.RESTORED)
+    return review
+
+
+def recently_deleted(user: Any) -> Any:
+    """Deleted reviews the user may restore: their own, or every one for staff."""
+    qs = Review.all_objects.filter(deleted_at__isnull=False).select_related("author", "deleted_by")
+    if not getattr(user, "is_staff", False):
+        qs = qs.filter(author=user)
+    return qs.order_by("-deleted_at", "-pk")
+
+
+# reviewers and verdicts
+
+
+class NotAllowed(Exception):
+    """The user may not do this (the message says why)."""
+
+
+def users_named(names: Iterable[str]) -> tuple[list[Any], list[str]]:
+    """Users for usernames or group names ('@team' or a group's name); and the unknown names."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user_model = get_user_model()
+    found: dict[int, Any] = {}
+    unknown: list[str] = []
+    for raw in names:
+        name = raw.strip().lstrip("@")
+        if not name:
+            continue
+        user = user_model.objects.filter(
+            **{user_model.USERNAME_FIELD: name}, is_active=True
+        ).first()
+        if user is not None:
+            found[user.pk] = user
+            continue
+        group = Group.objects.filter(name=name).first()
+        if group is None:
+            unknown.append(name)
+            continue
+        for member in group.user_set.filter(is_active=True):
+            found[member.pk] = member
+    return list(found.values()), unknown
+
+
+@transaction.atomic
+def request_review(review: Review, *, by: Any, reviewers: Iterable[Any]) -> list[Any]:
+    """Ask people to review; the author is skipped unless self-approval is allowed."""
+    added = []
+    for reviewer in reviewers:
+        if reviewer.pk == review.author_id and not self_approval_allowed():
+            continue
+        _, created = ReviewRequest.objects.get_or_create(
+            review=review, reviewer=reviewer, defaults={"requested_by": by}
+        )
+        if created:
+            added.append(reviewer)
+            record(
+                review,
+                by,
+                Event.Kind.REQUESTED,
+                detail=reviewer.get_username(),
+                revision_number=review.revision_number,
+            )
+    if added:
+        refresh_status(review, actor=by)
+    return added
+
+
+@transaction.atomic
+def withdraw_request(review: Review, *, by: Any, reviewer: Any) -> None:
+    deleted, _ = ReviewRequest.objects.filter(review=review, reviewer=reviewer).delete()
+    if deleted:
+        record(review, by, Event.Kind.UNREQUESTED, detail=reviewer.get_username())
+        refresh_status(review, actor=by)
+
+
+@transaction.atomic
+def give_verdict(review: Review, *, reviewer: Any, verdict: str, body: str = "") -> Verdict:
+    """Approve or request changes on the latest revision; the status follows."""
+    if verdict not in Verdict.Kind.values:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    if reviewer.pk == review.author_id and not self_approval_allowed():
+        raise NotAllowed(
+            "You wrote this review, so you cannot approve it or request changes; "
+            "ask a colleague to review it."
+        )
+    number = review.revision_number
+    given = Verdict.objects.create(
+        review=review, reviewer=reviewer, revision_number=number, verdict=verdict, body=body
+    )
+    kind = Event.Kind.APPROVED if verdict == Verdict.Kind.APPROVE else Event.Kind.CHANGES
+    record(review, reviewer, kind, detail=body[:300], revision_number=number)
+    refresh_status(review, actor=reviewer)
+    return given
+
+
+def latest_verdicts(review: Review) -> dict[int, Verdict]:
+    """Each reviewer's latest verdict on the latest revision, by user id."""
+    number = review.revision_number
+    latest: dict[int, Verdict] = {}
+    for v in review.verdicts.filter(revision_number=number).order_by("created", "pk"):
+        latest[v.reviewer_id] = v
+    return latest
+
+
+def reviewer_states(review: Review) -> list[dict[str, Any]]:
+    """Each requested reviewer with their verdict on the latest revision (None: waiting)."""
+    latest = latest_verdicts(review)
+    earlier: dict[int, Verdict] = {}
+    for v in review.verdicts.exclude(revision_number=review.revision_number).order_by("created"):
+        earlier[v.reviewer_id] = v
+    return [
+        {
+            "request": r,
+            "reviewer": r.reviewer,
+            "verdict": latest.get(r.reviewer_id),
+            "earlier": earlier.get(r.reviewer_id),
+        }
+        for r in review.requests.select_related("reviewer")
+    ]
+
+
+def computed_status(review: Review) -> str | None:
+    """The status the requests and verdicts give (None: nobody asked and nobody decided).
+
+    Changes requested while any reviewer's latest verdict on the latest revision says so;
+    approved when every requested reviewer approved the latest revision (or, with nobody
+    requested, when someone approved it); in review otherwise.
+    """
+    requested = set(review.requests.values_list("reviewer_id", flat=True))
+    latest = latest_verdicts(review)
+    if not requested and not latest:
+        return None
+    if any(v.verdict == Verdict.Kind.CHANGES for v in latest.values()):
+        return Review.Status.CHANGES_REQUESTED
+    approved = {uid for uid, v in latest.items() if v.verdict == Verdict.Kind.APPROVE}
+    if (requested and requested <= approved) or (not requested and approved):
+        return Review.Status.APPROVED
+    return Review.Status.IN_REVIEW
+
+
+def refresh_status(review: Review, *, actor: Any) -> None:
+    """Set the status the verdicts give; an event when it changes. The edit version stays."""
+    status = computed_status(review)
+    review.refresh_from_db(fields=["status"])
+    if status is None or status == review.status:
+        return
+    old = review.status
+    Review.all_objects.filter(pk=review.pk).update(status=status)
+    review.status = status
+    record(review, actor, Event.Kind.STATUS, detail=_status_change(old, review))
+
+
+# comments and line comments
+
+
+def manifest_lines(text: str) -> list[str]:
+    """The manifest's lines, numbered from 1 as the analysis numbers them (no phantom last line)."""
+    text = normalise_newlines(text)
+    return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+
+
+@transaction.atomic
+def add_comment(
+    review: Review,
+    *,
+    author: Any,
+    body: str,
+    line: int | None = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """A general comment, a comment on a manifest line of the latest revision, or a reply."""
+    revision = review.revisions.order_by("-number").first()
+    line_text = ""
+    if parent is not None:
+        while parent.parent_id is not None:
+            parent = parent.parent  # type: ignore[assignment]
+        line = None
+        revision = parent.revision
+    elif line is not None:
+        lines = manifest_lines(revision.manifest if revision else review.manifest)
+        if not 1 <= line <= len(lines):
+            raise ValueError(f"the manifest has no line {line}")
+        line_text = lines[line - 1]
+    comment = Comment.objects.create(
+        review=review,
+        author=author,
+        body=body,
+        revision=revision,
+        line=line,
+        line_text=line_text,
+        parent=parent,
+    )
+    where = f"line {line}" if line else ("a reply" if parent else "")
+    record(
+        review,
+        author,
+        Event.Kind.COMMENTED,
+        detail=where,
+        revision_number=revision.number if revision else None,
+    )
+    return comment
+
+
+@transaction.atomic
+def resolve(comment: Comment, *, by: Any, resolved: bool) -> Comment:
+    """Resolve or reopen a thread (its first comment)."""
+    while comment.parent_id is not None:
+        comment = comment.parent  # type: ignore[assignment]
+    comment.resolved_at = _now() if resolved else None
+    comment.resolved_by = by if resolved else None
+    comment.save(update_fields=["resolved_at", "resolved_by"])
+    where = f"line {comment.line}" if comment.line else ""
+    record(
+        comment.review, by, Event.Kind.RESOLVED if resolved else Event.Kind.REOPENED, detail=where
+    )
+    return comment
+
+
+def is_outdated(comment: Comment, latest_lines: list[str], latest_number: int) -> bool:
+    """A line comment is outdated when a later revision changed (or removed) its line."""
+    if comment.line is None or comment.revision is None:
+        return False
+    if comment.revision.number >= latest_number:
+        return False
+    if comment.line > len(latest_lines):
+        return True
+    return latest_lines[comment.line - 1] != comment.line_text
+
+
+def threads(review: Review) -> list[dict[str, Any]]:
+    """Each thread's first comment with its replies, and whether it is outdated."""
+    latest = review.revisions.order_by("-number").first()
+    lines = manifest_lines(latest.manifest if latest else review.manifest)
+    number = latest.number if latest else 0
+    comments = list(
+        review.comments.select_related("author", "revision", "resolved_by").order_by(
+            "created", "pk"
+        )
+    )
+    replies: dict[int, list[Comment]] = {}
+    for c in comments:
+        if c.parent_id is not None:
+            replies.setdefault(c.parent_id, []).append(c)
+    return [
+        {
+            "comment": c,
+            "replies": replies.get(c.pk, []),
+            "outdated": is_outdated(c, lines, number),
+        }
+        for c in comments
+        if c.parent_id is None
+    ]
+
+
+def waiting_on(user: Any) -> dict[str, Any]:
+    """What waits on ``user``: reviews without their verdict on the latest revision, their own
+    reviews with changes requested, and unresolved threads they wrote in."""
+    to_review = []
+    for request in ReviewRequest.objects.filter(
+        reviewer=user, review__deleted_at__isnull=True
+    ).select_related("review", "review__author"):
+        review = request.review
+        # Waiting on me until I give a verdict on the latest revision (after "changes
+        # requested" it waits on the author, until a new revision).
+        if user.pk not in latest_verdicts(review):
+            to_review.append(review)
+    changes = list(
+        Review.objects.filter(author=user, status=Review.Status.CHANGES_REQUESTED).select_related(
+            "author"
+        )
+    )
+    thread_ids = set(
+        Comment.objects.filter(author=user, review__deleted_at__isnull=True).values_list(
+            "parent_id", flat=True
+        )
+    ) | set(
+        Comment.objects.filter(
+            author=user, parent__isnull=True, review__deleted_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    thread_ids.discard(None)
+    open_threads = list(
+        Comment.objects.filter(pk__in=thread_ids, resolved_at__isnull=True, parent__isnull=True)
+        .select_related("review", "author")
+        .order_by("-created")
+    )
+    return {"to_review": to_review, "changes_requested": changes, "threads": open_threads}

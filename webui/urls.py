@@ -38,5 +38,21 @@ urlpatterns = [
         name="review-comment-delete",
     ),
     path("r/<str:slug>/history/", reviews.history, name="review-history"),
+    path("r/<str:slug>/restore/", reviews.restore, name="review-restore"),
+    path("r/<str:slug>/manifest.yaml", reviews.manifest_download, name="review-manifest"),
+    path("r/<str:slug>/reviewers/", reviews.request_reviewers, name="review-reviewers"),
+    path(
+        "r/<str:slug>/reviewers/<int:user_id>/withdraw/",
+        reviews.withdraw_reviewer,
+        name="review-reviewer-withdraw",
+    ),
+    path("r/<str:slug>/verdict/", reviews.verdict, name="review-verdict"),
+    path(
+        "r/<str:slug>/comments/<int:pk>/resolve/",
+        reviews.resolve_comment,
+        name="review-comment-resolve",
+    ),
+    path("reviews/mine/", reviews.mine, name="reviews-mine"),
+    path("reviews/deleted/", reviews.recently_deleted, name="reviews-deleted"),
     path("r/<str:slug>/reanalyse/", reviews.reanalyse, name="review-reanalyse"),
 ]

@@ -94,6 +94,12 @@ def test_hostile_review_text_never_runs_anywhere(page: Page, problems) -> None:
     )
     for body in (ALL, JS_LINK, f'<a href="{JS_LINK}">click</a>'):
         Comment.objects.create(review=review, author=author, body=body)
+    # The review workflow: a hostile line comment (with the hostile line), a reply, a verdict.
+    thread = services.add_comment(review, author=author, body=ALL, line=4)
+    services.add_comment(review, author=author, body=JS_LINK, parent=thread)
+    critic = User.objects.create_user(f"critic{SVG}", password=PASSWORD)
+    services.request_review(review, by=author, reviewers=[critic])
+    services.give_verdict(review, reviewer=critic, verdict="changes", body=ALL)
     base = page.base  # type: ignore[attr-defined]
 
     # log in through the form, with the hostile user name
@@ -107,12 +113,16 @@ def test_hostile_review_text_never_runs_anywhere(page: Page, problems) -> None:
     page.goto(f"{base}/r/{slug}/")
     expect(page.locator("h1")).to_have_text(ALL)
     expect(page.locator("main")).to_contain_text(JS_LINK)
-    page.get_by_text("Manifest as stored").click()
+    expect(page.locator("#manifest")).to_contain_text(SCRIPT)
+    page.get_by_role("link", name="Comment on line 4").click()
+    expect(page.locator("#line-body-4")).to_be_visible()
     for path in (
         f"/r/{slug}/history/",
         f"/r/{slug}/history/?a=2&b=1",
         f"/r/{slug}/reanalyse/",
         f"/r/{slug}/edit/",
+        f"/r/{slug}/delete/",
+        "/reviews/mine/",
         "/reviews/",
         "/reviews/?q=alert",
         "/rules/classic-sidecar-blocks-job/reviews/",

@@ -66,6 +66,26 @@ def reset_args(w: World) -> list[str]:
     return [uid, default_token_generator.make_token(w.author)]
 
 
+def others_review(w: World) -> Review:
+    """A review someone else wrote (the logged-in author may give it a verdict)."""
+    other, _ = User.objects.get_or_create(username="colleague")
+    prepared = services.prepare(kind="manifest", manifest=MANIFEST, kubernetes_version="1.37")
+    return services.create_review(author=other, title="Theirs", prepared=prepared)
+
+
+def requested(w: World) -> User:
+    """A reviewer the author asked for."""
+    rita, _ = User.objects.get_or_create(username="rita")
+    services.request_review(w.review, by=w.author, reviewers=[rita])
+    return rita
+
+
+def deleted_review(w: World) -> Review:
+    prepared = services.prepare(kind="manifest", manifest=MANIFEST, kubernetes_version="1.37")
+    review = services.create_review(author=w.author, title="Binned", prepared=prepared)
+    return services.soft_delete(review, by=w.author)
+
+
 # url name -> (URL arguments, form data, status with a valid token). Each is a POST.
 Case = tuple[Callable[[World], list[Any]], Callable[[World], dict[str, Any]], int]
 COVERED_POST: dict[str, Case] = {
@@ -92,7 +112,7 @@ COVERED_POST: dict[str, Case] = {
     ),
     "review-status": (
         lambda w: [w.review.slug],
-        lambda w: {"status": "approved", "version": w.review.version},
+        lambda w: {"status": "in-review", "version": w.review.version},
         302,
     ),
     "review-delete": (lambda w: [w.review.slug], lambda w: {}, 302),
@@ -103,9 +123,29 @@ COVERED_POST: dict[str, Case] = {
         lambda w: {"version": w.review.version},
         302,
     ),
+    "review-restore": (lambda w: [deleted_review(w).slug], lambda w: {}, 302),
+    "review-reviewers": (
+        lambda w: [User.objects.get_or_create(username="colleague")[0] and w.review.slug],
+        lambda w: {"reviewers": "colleague"},
+        302,
+    ),
+    "review-reviewer-withdraw": (lambda w: [w.review.slug, requested(w).pk], lambda w: {}, 302),
+    "review-verdict": (
+        lambda w: [others_review(w).slug],
+        lambda w: {"verdict": "approve", "body": "fine"},
+        302,
+    ),
+    "review-comment-resolve": (
+        lambda w: [w.review.slug, w.comment.pk],
+        lambda w: {"resolved": "1"},
+        302,
+    ),
     "review-import": (
         lambda w: [],
-        lambda w: {"document": json.dumps(exchange.review_document(w.review))},
+        lambda w: {
+            "document": json.dumps(exchange.review_document(w.review)),
+            "existing": "copy",
+        },
         302,
     ),
     "login": (lambda w: [], lambda w: {"username": "author", "password": PASSWORD}, 302),
@@ -131,6 +171,9 @@ GET_ONLY: dict[str, Callable[[World], list[Any]]] = {
     "pattern": lambda w: ["native-sidecar"],
     "review": lambda w: [w.review.slug],
     "review-history": lambda w: [w.review.slug],
+    "reviews-mine": lambda w: [],
+    "review-manifest": lambda w: [w.review.slug],
+    "reviews-deleted": lambda w: [],
     "reviews": lambda w: [],
     "review-stats": lambda w: [],
     "rule-reviews": lambda w: ["classic-sidecar-blocks-job"],
@@ -168,6 +211,18 @@ API_UNSAFE: dict[str, Callable[[World], tuple[str, str, dict[str, Any] | None, i
         {"body": "hi"},
         201,
     ),
+    "api:request_reviewers": lambda w: (
+        "post",
+        f"{API}/reviews/{w.review.slug}/reviewers",
+        {"reviewers": [User.objects.get_or_create(username="colleague")[0].username]},
+        200,
+    ),
+    "api:give_verdict": lambda w: (
+        "post",
+        f"{API}/reviews/{others_review(w).slug}/verdicts",
+        {"verdict": "approve"},
+        201,
+    ),
     "api:delete_comment": lambda w: (
         "delete",
         f"{API}/reviews/{w.review.slug}/comments/{w.comment.pk}",
@@ -181,6 +236,7 @@ API_READ = {
     "api:openapi-view",
     "api:api-root",
     "api:list_reviews",
+    "api:my_reviews",
     "api:read_review",
     "api:list_comments",
 }

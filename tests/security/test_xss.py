@@ -391,7 +391,12 @@ def test_importing_hostile_documents_is_escaped(payload: str) -> None:
     client = Client()
     client.force_login(author)
     document = json.loads(client.get(reverse("review-export-json", args=[review.slug])).content)
-    imported = client.post(reverse("review-import"), {"document": json.dumps(document)})
+    exists = client.post(reverse("review-import"), {"document": json.dumps(document)})
+    assert exists.status_code == 409  # the review exists here: update it or import a copy
+    assert_safe_html(exists, payload, "import of a review that exists")
+    imported = client.post(
+        reverse("review-import"), {"document": json.dumps(document), "existing": "copy"}
+    )
     assert imported.status_code == 302
     assert_safe_html(client.get(imported["Location"]), payload, "imported review")
     for bad in (

@@ -269,9 +269,12 @@ def test_it_publishes_an_openapi_document_with_every_path() -> None:
     assert methods == {
         f"{API}/analyze": {"post"},
         f"{API}/reviews": {"get", "post"},
+        f"{API}/reviews/mine": {"get"},
         f"{API}/reviews/{{slug}}": {"get", "patch", "delete"},
         f"{API}/reviews/{{slug}}/comments": {"get", "post"},
         f"{API}/reviews/{{slug}}/comments/{{comment_id}}": {"delete"},
+        f"{API}/reviews/{{slug}}/reviewers": {"post"},
+        f"{API}/reviews/{{slug}}/verdicts": {"post"},
     }
     analyze = document["paths"][f"{API}/analyze"]["post"]
     assert "security" not in analyze or analyze["security"] in ([], [{}])
@@ -431,14 +434,18 @@ def test_it_creates_reads_patches_and_deletes_a_review() -> None:
     assert body["current"]["manifest"] == fixed
     assert Review.objects.get(slug=slug).title == "New"
 
+    own = patch_json(client, f"{API}/reviews/{slug}", {"version": 3, "status": "approved"}, **auth)
+    assert own.status_code == 403 and "own review" in own.json()["detail"]
     status = patch_json(
-        client, f"{API}/reviews/{slug}", {"version": 3, "status": "approved"}, **auth
+        client, f"{API}/reviews/{slug}", {"version": 3, "status": "in-review"}, **auth
     )
-    assert status.json()["status"] == "approved" and status.json()["version"] == 4
+    assert status.json()["status"] == "in-review" and status.json()["version"] == 4
 
     assert client.delete(f"{API}/reviews/{slug}", **auth).status_code == 204
     assert client.get(f"{API}/reviews/{slug}", **auth).status_code == 404
-    assert not Revision.objects.filter(review__slug=slug).exists()
+    # A soft delete: the author can restore it with its revisions.
+    assert Review.all_objects.get(slug=slug).deleted_at is not None
+    assert Revision.objects.filter(review__slug=slug).exists()
 
 
 def test_it_makes_a_new_revision_when_only_the_version_changes() -> None:
@@ -615,12 +622,13 @@ def test_it_does_not_delete_a_comment_through_another_review() -> None:
 # --- permissions ---------------------------------------------------------------------------
 
 NEW = {"title": "t", "manifest": MANIFEST}
-RENAME, APPROVE = {"version": 1, "title": "x"}, {"version": 1, "status": "approved"}
+RENAME, APPROVE = {"version": 1, "title": "x"}, {"version": 1, "status": "in-review"}
 REVISE = {"version": 1, "manifest": MANIFEST + "#"}
 # method, path, body, then the expected status for: anonymous, other user, author, staff
 MATRIX = [
     ("post", "/analyze", MANIFEST, (200, 200, 200, 200)),
     ("get", "/reviews", None, (401, 200, 200, 200)),
+    ("get", "/reviews/mine", None, (401, 200, 200, 200)),
     ("post", "/reviews", NEW, (401, 201, 201, 201)),
     ("get", "/reviews/{slug}", None, (401, 200, 200, 200)),
     ("patch", "/reviews/{slug}", RENAME, (401, 403, 200, 200)),
@@ -630,6 +638,8 @@ MATRIX = [
     ("get", "/reviews/{slug}/comments", None, (401, 200, 200, 200)),
     ("post", "/reviews/{slug}/comments", {"body": "hi"}, (401, 201, 201, 201)),
     ("delete", "/reviews/{slug}/comments/{comment}", None, (401, 403, 204, 204)),
+    ("post", "/reviews/{slug}/reviewers", {"reviewers": ["other"]}, (401, 403, 200, 200)),
+    ("post", "/reviews/{slug}/verdicts", {"verdict": "approve"}, (401, 201, 403, 201)),
 ]
 WHO = (ANON, OTHER, AUTHOR, STAFF)
 MISSING = "does-not-exist-0123456789"

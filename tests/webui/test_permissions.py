@@ -30,6 +30,13 @@ MATRIX = [
     ("review-comment", "post", {ANON: 302, OTHER: 302, AUTHOR: 302, STAFF: 302}),
     ("review-comment-delete", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),
     ("review-delete", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),
+    # The review workflow: confirmation, reviewers, verdicts (never the author's own), threads.
+    ("review-delete", "get", {ANON: 302, OTHER: 403, AUTHOR: 200, STAFF: 200}),
+    ("review-manifest", "get", {ANON: 302, OTHER: 200, AUTHOR: 200, STAFF: 200}),
+    ("review-reviewers", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),
+    ("review-verdict", "post", {ANON: 302, OTHER: 302, AUTHOR: 403, STAFF: 302}),
+    ("review-comment-resolve", "post", {ANON: 302, OTHER: 403, AUTHOR: 302, STAFF: 302}),
+    ("review-restore", "post", {ANON: 302, OTHER: 404, AUTHOR: 404, STAFF: 404}),
 ]
 
 
@@ -56,11 +63,18 @@ def test_it_enforces_the_permission_matrix(
     name: str, method: str, expected: dict, who: str
 ) -> None:
     people, review, comment = setup()
-    args = [review.slug, comment.pk] if name == "review-comment-delete" else [review.slug]
+    with_comment = ("review-comment-delete", "review-comment-resolve")
+    args = [review.slug, comment.pk] if name in with_comment else [review.slug]
     client = Client()
     if people[who] is not None:
         client.force_login(people[who])
-    data = {"body": "hello", "status": "approved", "version": review.version}
+    data = {
+        "body": "hello",
+        "status": "in-review",
+        "version": review.version,
+        "reviewers": "other",
+        "verdict": "changes",
+    }
     response = getattr(client, method)(reverse(name, args=args), data if method == "post" else None)
     assert response.status_code == expected[who], (name, method, who)
     if response.status_code in (302, 401, 403, 404) and who in (ANON, OTHER):
@@ -76,3 +90,32 @@ def test_it_answers_404_for_an_unknown_permalink(name: str) -> None:
     client = Client()
     client.force_login(people[AUTHOR])
     assert client.get(reverse(name, args=["no-such-review-xyz"])).status_code == 404
+
+
+@pytest.mark.parametrize("who", [ANON, OTHER, AUTHOR, STAFF])
+def test_a_deleted_review_is_restored_only_by_its_author_or_staff(who: str) -> None:
+    people, review, _ = setup()
+    services.soft_delete(review, by=people[AUTHOR])
+    client = Client()
+    if people[who] is not None:
+        client.force_login(people[who])
+    page = client.get(reverse("review", args=[review.slug]))
+    restore = client.post(reverse("review-restore", args=[review.slug]))
+    expected = {ANON: (302, 302), OTHER: (404, 404), AUTHOR: (200, 302), STAFF: (200, 302)}
+    assert (page.status_code, restore.status_code) == expected[who]
+    if who in (ANON, OTHER):
+        assert "Project X" not in page.content.decode() + restore.content.decode()
+        assert Review.all_objects.get(pk=review.pk).deleted_at is not None
+    else:
+        assert Review.objects.filter(pk=review.pk).exists()
+
+
+@pytest.mark.parametrize("name", ["reviews-mine", "reviews-deleted"])
+def test_my_pages_need_a_login_and_show_only_mine(name: str) -> None:
+    people, review, _ = setup()
+    services.soft_delete(review, by=people[AUTHOR])
+    assert Client().get(reverse(name))["Location"].startswith(reverse("login"))
+    client = Client()
+    client.force_login(people[OTHER])
+    response = client.get(reverse(name))
+    assert response.status_code == 200 and "Project X" not in response.content.decode()

@@ -168,9 +168,11 @@ def test_it_changes_status_only_for_the_author_or_staff(author: User, other: Use
     url = reverse("review-status", args=[review.slug])
     assert client_for(other).post(url, {"status": "approved"}).status_code == 403
     assert client_for(author).post(url, {"status": "nonsense"}).status_code == 400
-    assert client_for(author).post(url, {"status": "approved"}).status_code == 302
+    # An author does not approve their own review (ADVISOR_ALLOW_SELF_APPROVAL is off).
+    assert client_for(author).post(url, {"status": "approved"}).status_code == 403
+    assert client_for(author).post(url, {"status": "in-review"}).status_code == 302
     review.refresh_from_db()
-    assert review.status == "approved"
+    assert review.status == "in-review"
     staff = User.objects.create_user("sam", password="x-123456789", is_staff=True)
     assert client_for(staff).post(url, {"status": "rejected"}).status_code == 302
 
@@ -180,7 +182,9 @@ def test_it_deletes_only_for_the_author(author: User, other: User) -> None:
     url = reverse("review-delete", args=[review.slug])
     assert client_for(other).post(url).status_code == 403
     assert client_for(author).post(url).status_code == 302
-    assert not Review.objects.exists() and not Revision.objects.exists()
+    # A soft delete: gone from every list, kept (with its revisions) for an undo.
+    assert not Review.objects.exists() and Revision.objects.exists()
+    assert Review.all_objects.get(pk=review.pk).deleted_by == author
 
 
 def test_it_renders_comments_safely_with_links(author: User, other: User) -> None:
