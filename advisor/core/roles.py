@@ -783,17 +783,21 @@ def _only_regular(c: Container, entry: CatalogueEntry | None) -> Primary:
     return Primary(c, f"the only regular container in the pod, so it is the app{note}", "structure")
 
 
-def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[int, str, str]:
+def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[float, str, str]:
     """Score how much a regular container looks like the app: lower is more likely."""
     if entry is not None and entry.role == "app":
         return 0, _catalogue_reason(c, entry), "catalogue"
     label = _app_names(ctx.pod).get(c.name) if c.name else None
     if label:
         return 1, f"main container: its name matches the pod's {label}", "structure"
+    shared = _shared_name_word(c, ctx.pod)
+    if shared:
+        word, where = shared
+        return 1.5, f"main container: its name shares '{word}' with the pod's {where}", "structure"
     if MAIN_NAME.fullmatch(c.name.lower()):
         return 2, f"main container: its name '{c.name}' says so", "structure"
     command = read_command(c)
-    helper = _log_evidence(c, ctx, command) or _forward_evidence(command)
+    helper = _log_evidence(c, ctx, command) or _forward_evidence(command) or _feeds_others(c, ctx)
     if helper is None and (c.ports or any(c.probe(k) for k in _PROBES)):
         return 3, "main container: the first regular one that serves ports or probes", "structure"
     if helper is None:
@@ -806,6 +810,31 @@ def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[int, s
 
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+GENERIC_NAME_WORDS = _words("app k8s kube io sidecar container pod server service main v1 v2")
+
+
+def _feeds_others(c: Container, ctx: _Pod) -> Evidence | None:
+    """It writes files into a volume other containers read, and reads nobody's: a feeder."""
+    out = [
+        e
+        for e in ctx.wiring.outgoing(c.name)
+        if e.kind == "files" and e.directed and "socket" not in e.evidence
+    ]
+    fed = any(e.kind == "files" and e.directed for e in ctx.wiring.incoming(c.name))
+    if out and not fed:
+        return "config-helper", out[0].evidence
+    return None
+
+
+def _shared_name_word(c: Container, pod: PodTemplate) -> tuple[str, str] | None:
+    """A distinctive word the container's name shares with the pod's name or app labels
+    ('sidecar-injector' in a pod labelled 'vault-injector')."""
+    mine = set(re.split(r"[-_.]+", c.name.lower())) - GENERIC_NAME_WORDS
+    for name, where in _app_names(pod).items():
+        common = mine & set(re.split(r"[-_./]+", name.lower()))
+        if common:
+            return sorted(common)[0], where
+    return None
 
 
 def _app_names(pod: PodTemplate) -> dict[str, str]:

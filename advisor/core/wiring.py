@@ -80,6 +80,10 @@ ENV_LISTEN_NAME = re.compile(r"LISTEN|BIND|INBOUND|ADMIN|_SERVER_ADDR", re.I)
 LISTEN_SPEC = re.compile(r"(?:tcp4?-listen|=tcp|^tcp):(\d{1,5})(?!\d)", re.I)
 SOCKET_SERVER_FLAG = re.compile(r"listen|bind|endpoint|serve|socket-path", re.I)
 MAX_PAIRS_PER_VOLUME = 64
+# Env names that tell a helper where to put the files it produces (k8s-sidecar's FOLDER, ...).
+OUTPUT_ENV = re.compile(
+    r"FOLDER|(?:DEST(?:INATION)?|OUTPUT|TARGET|WRITE)(?:_?(?:DIR|FOLDER|PATH))?", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -565,6 +569,10 @@ def _writes(c: Container, volume: str, catalogue: Catalogue) -> str:
     for path in written_paths(command):
         if path not in created and volume_of(c, path) == volume:
             return f"writes {path} into '{volume}'"
+    for e in get_list(c.raw, "env"):
+        name, value = get_str(e, "name"), get_str(e, "value").strip()
+        if OUTPUT_ENV.fullmatch(name) and value.startswith("/") and volume_of(c, value) == volume:
+            return f"writes into {value} ({name}) in '{volume}'"
     if c.lifecycle == "init":
         return f"prepares '{volume}' as an init container"
     entry = catalogue.match(c.image, c.name)
