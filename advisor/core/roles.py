@@ -32,6 +32,18 @@ Order of decision for one container (the first step that gives an answer wins):
 5. Default: a remaining regular container is a ``sidecar`` ("a second long-running container in
    the pod"); a native sidecar without other evidence is a ``sidecar``.
 
+The wiring (:mod:`advisor.core.wiring`) refines these steps: the container an init container
+redirects all pod traffic through is an ``ambassador`` whatever its vendor (before step 3, when
+the catalogue does not know its image); a helper listening on the port another container's probe
+reads is an ``adapter`` (first in step 4); a helper that serves its own port and forwards to the
+app's port is an ``ambassador``; a container that writes files another reads is a
+``config-helper`` and not a candidate app; a ``sidecar`` verdict becomes ``ambassador`` when the
+app calls it on a local port and it passes data on (a known image, or a remote host:port in its
+flags). In a Job every container that runs to completion is an ``app``; elsewhere regular
+containers serving their own ports with no edge between them (a mesh proxy's interception aside)
+are each an ``app``. A name sharing a distinctive word with the pod's name or app labels ranks
+just after an exact label match in step 2.
+
 :func:`is_long_running` answers separately whether a container keeps running: never for a plain
 init container; then the command (an exit-after-one-run flag, an endless loop or ``tail -f``, a
 script made only of short steps); then the catalogue entry; then server images and programs;

@@ -15,7 +15,10 @@ each with the evidence that shows it and the line of that evidence.
   without a direction (``directed`` is False).
 * ``interception``: a service-mesh proxy (Istio, Linkerd, Consul) and the init container or CNI
   that redirects all pod traffic through it. The proxy is wired to every serving container in
-  both directions, and the redirecting init container to the proxy.
+  both directions, and the redirecting init container to the proxy. Any other vendor's proxy
+  (Kuma, App Mesh, ...) counts when an init container redirects traffic (iptables, or NET_ADMIN
+  with redirect/proxy words): the proxy is the container whose user the redirect exempts, else
+  the only known ambassador or proxy-named container.
 * ``process``: ``shareProcessNamespace: true`` joins every container to the first regular one.
 
 A reference to a local port that nothing in the pod serves is kept as a :class:`Dangling` call;
