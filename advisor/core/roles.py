@@ -32,6 +32,18 @@ Order of decision for one container (the first step that gives an answer wins):
 5. Default: a remaining regular container is a ``sidecar`` ("a second long-running container in
    the pod"); a native sidecar without other evidence is a ``sidecar``.
 
+The wiring (:mod:`advisor.core.wiring`) refines these steps: the container an init container
+redirects all pod traffic through is an ``ambassador`` whatever its vendor (before step 3, when
+the catalogue does not know its image); a helper listening on the port another container's probe
+reads is an ``adapter`` (first in step 4); a helper that serves its own port and forwards to the
+app's port is an ``ambassador``; a container that writes files another reads is a
+``config-helper`` and not a candidate app; a ``sidecar`` verdict becomes ``ambassador`` when the
+app calls it on a local port and it passes data on (a known image, or a remote host:port in its
+flags). In a Job every container that runs to completion is an ``app``; elsewhere regular
+containers serving their own ports with no edge between them (a mesh proxy's interception aside)
+are each an ``app``. A name sharing a distinctive word with the pod's name or app labels ranks
+just after an exact label match in step 2.
+
 :func:`is_long_running` answers separately whether a container keeps running: never for a plain
 init container; then the command (an exit-after-one-run flag, an endless loop or ``tail -f``, a
 script made only of short steps); then the catalogue entry; then server images and programs;
@@ -156,6 +168,7 @@ class CatalogueEntry:
     long_running: bool
     description: str
     needs_ready_before_app: bool
+    ports: tuple[int, ...] = ()  # where it listens when its flags do not say
 
 
 @dataclass(frozen=True)
@@ -334,7 +347,19 @@ def _entry(raw: Any, *, file: str, index: int) -> CatalogueEntry:
         long_running=raw.get("long_running", True) is not False,
         description=_text(raw.get("description")).rstrip("."),
         needs_ready_before_app=raw.get("needs_ready_before_app", False) is True,
+        ports=_ports(raw.get("ports"), where=f"{where} ({entry_id})", file=file),
     )
+
+
+def _ports(value: Any, *, where: str, file: str) -> tuple[int, ...]:
+    """Read an entry's optional ``ports`` list of default listening ports."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in value
+    ):
+        raise InputError(f"{where} has 'ports' that are not a list of port numbers", file=file)
+    return tuple(value)
 
 
 def _text(value: Any) -> str:
@@ -544,7 +569,7 @@ def classify(
     entries = [known.match(c.image, c.name) for c in containers]
     running = [is_long_running(c, catalogue=known) for c in containers]
     primary = _primary(ctx, containers, entries, running)
-    apps = _independent_apps(ctx, containers, entries, primary)
+    apps = _independent_apps(ctx, containers, entries, primary, running)
     return tuple(
         _assign(c, entry, ctx, primary, apps, verdict)
         for c, entry, verdict in zip(containers, entries, running, strict=True)
@@ -600,12 +625,54 @@ def _decide(
         return "init", _init_reason(c, entry, ctx, app), "structure"
     if primary is not None and c is app:
         return "app", primary.reason, primary.source
+    if c.name and c.name == ctx.wiring.mesh_proxy and entry is None:
+        return "ambassador", _interception_reason(c, ctx), "wiring"
     if entry is not None:
-        return entry.role, _catalogue_reason(c, entry), "catalogue"
-    found = _structural_role(c, ctx, app)
-    if found is not None:
-        return found[0], found[1], "structure"
-    return _default_role(c, running)
+        role, reason, source = entry.role, _catalogue_reason(c, entry), "catalogue"
+    elif (found := _structural_role(c, ctx, app)) is not None:
+        role, reason, source = found[0], found[1], "structure"
+    else:
+        role, reason, source = _default_role(c, running)
+    if (
+        role == "sidecar"
+        and (entry is not None or _reaches_remote(c))
+        and (called := _called_evidence(c, ctx, app)) is not None
+    ):
+        return "ambassador", called, "wiring"
+    return role, reason, source
+
+
+def _interception_reason(c: Container, ctx: _Pod) -> str:
+    """Explain why the container that all pod traffic is redirected through is an ambassador."""
+    edge = next((e for e in ctx.wiring.incoming(c.name) if e.kind == "interception"), None)
+    if edge is not None and edge.source in {x.name for x in ctx.pod.init_containers}:
+        return f"'{edge.source}' redirects all pod traffic through it: a proxy for the app"
+    return "all pod traffic is redirected through it: a proxy for the app"
+
+
+REMOTE_ADDRESS = re.compile(
+    r"(?:[a-z][a-z0-9+]*://|=|^)(?!localhost\b|127\.|0\.0\.0\.0|\[?::)"
+    r"[a-z0-9][a-z0-9.-]*[a-z0-9]:\d{2,5}\b",
+    re.I,
+)
+
+
+def _reaches_remote(c: Container) -> bool:
+    """Tell whether the command or env names a non-local host:port it passes things on to."""
+    values = [*read_command(c).tokens]
+    values += [get_str(e, "value") for e in get_list(c.raw, "env")]
+    return any(REMOTE_ADDRESS.search(v) for v in values if v)
+
+
+def _called_evidence(c: Container, ctx: _Pod, app: Container | None) -> str | None:
+    """The app calls this helper on a local port: it receives the app's traffic and passes it
+    on (a local agent, collector or proxy), which makes it an ambassador."""
+    if app is None or app is c:
+        return None
+    edge = ctx.wiring.calls(app.name, c.name)
+    if edge is None or edge.evidence.startswith("the "):  # a probe is not traffic
+        return None
+    return f"'{app.name}' sends to it on local port {edge.port} ({edge.evidence})"
 
 
 def _default_role(c: Container, running: bool) -> tuple[Role, str, str]:
@@ -728,17 +795,21 @@ def _only_regular(c: Container, entry: CatalogueEntry | None) -> Primary:
     return Primary(c, f"the only regular container in the pod, so it is the app{note}", "structure")
 
 
-def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[int, str, str]:
+def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[float, str, str]:
     """Score how much a regular container looks like the app: lower is more likely."""
     if entry is not None and entry.role == "app":
         return 0, _catalogue_reason(c, entry), "catalogue"
     label = _app_names(ctx.pod).get(c.name) if c.name else None
     if label:
         return 1, f"main container: its name matches the pod's {label}", "structure"
+    shared = _shared_name_word(c, ctx.pod)
+    if shared:
+        word, where = shared
+        return 1.5, f"main container: its name shares '{word}' with the pod's {where}", "structure"
     if MAIN_NAME.fullmatch(c.name.lower()):
         return 2, f"main container: its name '{c.name}' says so", "structure"
     command = read_command(c)
-    helper = _log_evidence(c, ctx, command) or _forward_evidence(command)
+    helper = _log_evidence(c, ctx, command) or _forward_evidence(command) or _feeds_others(c, ctx)
     if helper is None and (c.ports or any(c.probe(k) for k in _PROBES)):
         return 3, "main container: the first regular one that serves ports or probes", "structure"
     if helper is None:
@@ -751,6 +822,31 @@ def _rank(c: Container, entry: CatalogueEntry | None, ctx: _Pod) -> tuple[int, s
 
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+GENERIC_NAME_WORDS = _words("app k8s kube io sidecar container pod server service main v1 v2")
+
+
+def _feeds_others(c: Container, ctx: _Pod) -> Evidence | None:
+    """It writes files into a volume other containers read, and reads nobody's: a feeder."""
+    out = [
+        e
+        for e in ctx.wiring.outgoing(c.name)
+        if e.kind == "files" and e.directed and "socket" not in e.evidence
+    ]
+    fed = any(e.kind == "files" and e.directed for e in ctx.wiring.incoming(c.name))
+    if out and not fed:
+        return "config-helper", out[0].evidence
+    return None
+
+
+def _shared_name_word(c: Container, pod: PodTemplate) -> tuple[str, str] | None:
+    """A distinctive word the container's name shares with the pod's name or app labels
+    ('sidecar-injector' in a pod labelled 'vault-injector')."""
+    mine = set(re.split(r"[-_.]+", c.name.lower())) - GENERIC_NAME_WORDS
+    for name, where in _app_names(pod).items():
+        common = mine & set(re.split(r"[-_./]+", name.lower()))
+        if common:
+            return sorted(common)[0], where
+    return None
 
 
 def _app_names(pod: PodTemplate) -> dict[str, str]:
@@ -772,26 +868,44 @@ def _independent_apps(
     containers: tuple[Container, ...],
     entries: list[CatalogueEntry | None],
     primary: Primary | None,
+    running: list[tuple[bool, str]],
 ) -> dict[str, str]:
-    """Regular containers that each serve their own traffic with no edge to any other: apps.
+    """Regular containers that are each a workload of their own: apps.
 
-    Only when two or more such servers exist and none is a known helper image; a lone server
-    beside the app could still be a helper nothing shows.
+    In a Job or CronJob, every container that runs to completion (not a known helper, not one
+    waiting for another's signal) is the Job's work. Elsewhere, two or more regular containers
+    that are not known helper images, each serving its own ports with no localhost call, shared
+    volume or process namespace linking it to another container, are separate apps; a mesh
+    proxy's interception wires it to everyone and links nobody. A lone server beside the app
+    could still be a helper nothing shows.
     """
-    if ctx.kind in BATCH_KINDS:
-        return {}
     regular = [
-        c for c, e in zip(containers, entries, strict=True) if c.lifecycle == "regular" and c.name
+        (c, e, r)
+        for c, e, r in zip(containers, entries, running, strict=True)
+        if c.lifecycle == "regular" and c.name and (e is None or e.role == "app")
     ]
-    if len(regular) < 2 or any(
-        e is not None and e.role != "app"
-        for c, e in zip(containers, entries, strict=True)
-        if c.lifecycle == "regular"
-    ):
-        return {}
+    if ctx.kind in BATCH_KINDS:
+        done = [
+            c
+            for c, _, (keeps, _why) in regular
+            if not keeps
+            and _until_file_verdict(read_command(c)) is None
+            and _forward_evidence(read_command(c)) is None
+        ]
+        if len(done) < 2:
+            return {}
+        return {
+            c.name: f"the {ctx.kind}'s work: it runs to completion, like "
+            + ", ".join(f"'{o.name}'" for o in done if o is not c)
+            for c in done
+        }
     wiring = ctx.wiring
     alone = [
-        c for c in regular if c.ports and not wiring.edges_of(c.name) and not _helper_signs(c, ctx)
+        c
+        for c, _, _ in regular
+        if c.ports
+        and not any(e.kind != "interception" for e in wiring.edges_of(c.name))
+        and not _helper_signs(c, ctx)
     ]
     if len(alone) < 2:
         return {}
@@ -822,13 +936,67 @@ def _structural_role(c: Container, ctx: _Pod, app: Container | None) -> Evidence
     """Return the role the container's command, ports, volumes and wiring point to, if any."""
     command = read_command(c)
     return (
-        _log_evidence(c, ctx, command)
+        _health_evidence(c, ctx)
+        or _log_evidence(c, ctx, command)
         or _forward_evidence(command)
         or _metrics_evidence(c, ctx, app)
         or _translation_evidence(c, ctx, app)
+        or _front_evidence(c, ctx, app)
         or _config_evidence(c, ctx, app, command)
         or _proxy_image_evidence(c)
         or _name_evidence(c)
+    )
+
+
+def _probe_ports(c: Container) -> dict[int, str]:
+    """Numeric ports of the container's HTTP, TCP and gRPC probes (named ports resolved)."""
+    named = {p.name: p.number for p in c.ports if p.name and p.number}
+    found: dict[int, str] = {}
+    for kind in _PROBES:
+        probe = c.probe(kind)
+        for handler in ("httpGet", "tcpSocket", "grpc"):
+            port = get_map(probe, handler).get("port") if probe is not None else None
+            number = named.get(port) if isinstance(port, str) else port
+            if isinstance(number, int) and not isinstance(number, bool):
+                found.setdefault(number, kind)
+    return found
+
+
+def _health_evidence(c: Container, ctx: _Pod) -> Evidence | None:
+    """It listens on the port another container's probe reads: it serves that container's
+    health, derived from its state (the CSI livenessprobe turns a gRPC Probe into HTTP)."""
+    from advisor.core.wiring import listeners_of
+
+    own = {
+        item.port for item in listeners_of(c, ctx.catalogue) if "containerPort" not in item.evidence
+    }
+    if not own:
+        return None
+    for other in ctx.pod.all_containers:
+        if other is c or other.lifecycle == "init":
+            continue
+        for port, kind in _probe_ports(other).items():
+            if port in own:
+                return (
+                    "adapter",
+                    f"serves port {port}, which the {kind} of '{other.name}' reads: it reports "
+                    f"'{other.name}''s health in the form the kubelet checks",
+                )
+    return None
+
+
+def _front_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:
+    """It serves its own port and passes what it receives on to the app's port: a front proxy
+    (a DNS cache, an API gateway, a TLS terminator in front of the app)."""
+    if app is None or not c.ports:
+        return None
+    edge = ctx.wiring.calls(c.name, app.name)
+    if edge is None or edge.evidence.startswith("the "):
+        return None
+    port = c.ports[0].number
+    return (
+        "ambassador",
+        f"serves port {port} and forwards to '{app.name}' on port {edge.port} ({edge.evidence})",
     )
 
 
@@ -926,6 +1094,20 @@ def _config_evidence(
             "config-helper",
             f"writes {path} into the shared volume '{volume}' that '{reader}' reads",
         )
+    edge = next(
+        (
+            e
+            for e in ctx.wiring.outgoing(c.name)
+            if e.kind == "files"
+            and e.directed
+            and app is not None
+            and e.target == app.name
+            and "socket" not in e.evidence
+        ),
+        None,
+    )
+    if edge is not None:
+        return "config-helper", f"feeds '{edge.target}' files: {edge.evidence}"
     shared = [e for e in ctx.wiring.edges_of(c.name) if e.kind == "files"]
     if shared and WATCH_WORDS.search(command.script):
         edge = shared[0]

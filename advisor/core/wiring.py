@@ -15,7 +15,10 @@ each with the evidence that shows it and the line of that evidence.
   without a direction (``directed`` is False).
 * ``interception``: a service-mesh proxy (Istio, Linkerd, Consul) and the init container or CNI
   that redirects all pod traffic through it. The proxy is wired to every serving container in
-  both directions, and the redirecting init container to the proxy.
+  both directions, and the redirecting init container to the proxy. Any other vendor's proxy
+  (Kuma, App Mesh, ...) counts when an init container redirects traffic (iptables, or NET_ADMIN
+  with redirect/proxy words): the proxy is the container whose user the redirect exempts, else
+  the only known ambassador or proxy-named container.
 * ``process``: ``shareProcessNamespace: true`` joins every container to the first regular one.
 
 A reference to a local port that nothing in the pod serves is kept as a :class:`Dangling` call;
@@ -44,6 +47,10 @@ MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy", "consul-dataplane"})
 REDIRECT_WORDS = re.compile(
     r"iptables|istio-iptables|proxy-init|linkerd-init|consul-connect-inject"
 )
+NET_ADMIN_REDIRECT = re.compile(
+    r"redirect|transparent|tproxy|intercept|proxy|envoy|inbound|outbound|ingress|egress", re.I
+)
+PROXY_NAME = re.compile(r"proxy|envoy|sidecar|dataplane|(?:^|[-_/])dp(?:$|[-_:])")
 REDIRECT_IMAGES = frozenset({"proxy-init", "istio-init", "linkerd2-proxy-init"})
 CNI_ANNOTATIONS = (
     "sidecar.istio.io/status",
@@ -52,7 +59,8 @@ CNI_ANNOTATIONS = (
 )
 
 LOCAL_HOST = r"(?:localhost|127\.0\.0\.1|\[::1\]|::1|0\.0\.0\.0|\[::\])"
-LOCAL_ADDRESS = re.compile(rf"(?<![\w.-]){LOCAL_HOST}:(\d{{1,5}})(?!\d)", re.IGNORECASE)
+# ``host#port`` is the dnsmasq/BIND spelling of ``host:port`` (``--server=/x/127.0.0.1#10053``).
+LOCAL_ADDRESS = re.compile(rf"(?<![\w.-]){LOCAL_HOST}[:#](\d{{1,5}})(?!\d)", re.IGNORECASE)
 BARE_PORT = re.compile(r"(?:^|=|\s)(?:https?://)?:(\d{1,5})(?!\d)")
 FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)(?:=(.*))?$")
 LISTEN_FLAG = re.compile(
@@ -75,6 +83,10 @@ ENV_LISTEN_NAME = re.compile(r"LISTEN|BIND|INBOUND|ADMIN|_SERVER_ADDR", re.I)
 LISTEN_SPEC = re.compile(r"(?:tcp4?-listen|=tcp|^tcp):(\d{1,5})(?!\d)", re.I)
 SOCKET_SERVER_FLAG = re.compile(r"listen|bind|endpoint|serve|socket-path", re.I)
 MAX_PAIRS_PER_VOLUME = 64
+# Env names that tell a helper where to put the files it produces (k8s-sidecar's FOLDER, ...).
+OUTPUT_ENV = re.compile(
+    r"FOLDER|(?:DEST(?:INATION)?|OUTPUT|TARGET|WRITE)(?:_?(?:DIR|FOLDER|PATH))?", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -229,7 +241,7 @@ def wire(pod: PodTemplate, *, catalogue: Catalogue | None = None) -> Wiring:
     known = catalogue or load_catalogue()
     containers = [c for c in pod.all_containers if c.name]
     names = tuple(dict.fromkeys(c.name for c in containers))
-    listeners = list(_listeners(containers))
+    listeners = list(_listeners(containers, known))
     served: dict[int, Listener] = {}
     for item in listeners:
         served.setdefault(item.port, item)
@@ -268,10 +280,14 @@ def wire(pod: PodTemplate, *, catalogue: Catalogue | None = None) -> Wiring:
 # --- ports ----------------------------------------------------------------------------------
 
 
-def _listeners(containers: Iterable[Container]) -> Iterator[Listener]:
-    """Ports each container serves: declared ports, listen flags and its own probes' ports."""
+def _listeners(
+    containers: Iterable[Container], catalogue: Catalogue | None = None
+) -> Iterator[Listener]:
+    """Ports each container serves: declared ports, listen flags, env, and, when none of its
+    flags or env says where it listens, the default ports of its catalogue image."""
     for c in containers:
         declared: set[int] = set()
+        configured = False
         for p in c.ports:
             if p.number is not None and 0 < p.number < 65536:
                 declared.add(p.number)
@@ -285,6 +301,7 @@ def _listeners(containers: Iterable[Container]) -> Iterator[Listener]:
             if not found or found[2] is None or not LISTEN_FLAG.search(found[1]):
                 continue
             port = _port_in(found[2])
+            configured = configured or port is not None
             if port is not None and port not in declared:
                 declared.add(port)
                 yield Listener(c.name, port, f"listens with {token}", c.line)
@@ -297,7 +314,16 @@ def _listeners(containers: Iterable[Container]) -> Iterator[Listener]:
             name, value = get_str(entry, "name"), get_str(entry, "value")
             if ENV_LISTEN_NAME.search(name) and (port := _port_in(value)) and port not in declared:
                 declared.add(port)
+                configured = True
                 yield Listener(c.name, port, f"listens at {name}={value}", line_of(entry))
+        entry = catalogue.match(c.image, c.name) if catalogue is not None else None
+        if entry is not None and not configured:
+            for port in entry.ports:
+                if port not in declared:
+                    declared.add(port)
+                    yield Listener(
+                        c.name, port, f"listens on {port} by default ({entry.title})", c.line
+                    )
 
 
 def _tokens(c: Container) -> tuple[str, ...]:
@@ -323,9 +349,9 @@ def _expand_tokens(c: Container) -> tuple[str, ...]:
     return tuple(VAR_REF.sub(lambda m: env.get(m[1], m[0]), t) if "$(" in t else t for t in tokens)
 
 
-def listeners_of(c: Container) -> tuple[Listener, ...]:
+def listeners_of(c: Container, catalogue: Catalogue | None = None) -> tuple[Listener, ...]:
     """The ports one container serves, as :func:`wire` sees them."""
-    return tuple(_listeners([c]))
+    return tuple(_listeners([c], catalogue or load_catalogue()))
 
 
 def _port_in(value: str) -> int | None:
@@ -546,6 +572,10 @@ def _writes(c: Container, volume: str, catalogue: Catalogue) -> str:
     for path in written_paths(command):
         if path not in created and volume_of(c, path) == volume:
             return f"writes {path} into '{volume}'"
+    for e in get_list(c.raw, "env"):
+        name, value = get_str(e, "name"), get_str(e, "value").strip()
+        if OUTPUT_ENV.fullmatch(name) and value.startswith("/") and volume_of(c, value) == volume:
+            return f"writes into {value} ({name}) in '{volume}'"
     if c.lifecycle == "init":
         return f"prepares '{volume}' as an init container"
     entry = catalogue.match(c.image, c.name)
@@ -581,7 +611,13 @@ def _interception(
     catalogue: Catalogue,
     listeners: list[Listener],
 ) -> tuple[str | None, list[Edge]]:
-    """Find a mesh proxy and wire it to every serving container, both ways."""
+    """Find the proxy all pod traffic goes through and wire it to every serving container.
+
+    A known mesh proxy (Istio, Linkerd, Consul) counts on its own, since a CNI plugin may do the
+    redirecting. Any other vendor's proxy (Kuma, App Mesh, ...) counts when an init container
+    redirects the pod's traffic: the proxy is then the container whose user the redirect leaves
+    out, or failing that the only known ambassador or proxy-named container.
+    """
     proxy = next(
         (
             c
@@ -592,6 +628,9 @@ def _interception(
         ),
         None,
     )
+    if proxy is None:
+        redirect = next((c for c in containers if c.lifecycle == "init" and _redirects(c)), None)
+        proxy = _redirect_target(redirect, containers, catalogue) if redirect else None
     if proxy is None:
         return None, []
     edges: list[Edge] = []
@@ -645,16 +684,48 @@ def _interception(
 
 
 def _redirects(c: Container) -> bool:
-    """Tell whether an init container sets up traffic redirection (iptables, proxy-init)."""
+    """Tell whether an init container sets up traffic redirection (iptables, proxy-init), or
+    holds NET_ADMIN while its command or env speaks of redirecting or a proxy."""
     from advisor.core.roles import image_keys
 
     segment = image_keys(c.image).segment if c.image.strip() else ""
     if segment in REDIRECT_IMAGES:
         return True
-    return bool(REDIRECT_WORDS.search(" ".join(read_command(c).words))) or c.name in (
-        "istio-init",
-        "linkerd-init",
-    )
+    words = " ".join(read_command(c).words)
+    if REDIRECT_WORDS.search(words) or c.name in ("istio-init", "linkerd-init"):
+        return True
+    caps = get_list(get_map(get_map(c.raw, "securityContext"), "capabilities"), "add")
+    if "NET_ADMIN" not in {str(x).upper() for x in caps}:
+        return False
+    env = " ".join(f"{get_str(e, 'name')}={get_str(e, 'value')}" for e in get_list(c.raw, "env"))
+    return bool(NET_ADMIN_REDIRECT.search(f"{words} {env} {c.name} {c.image}"))
+
+
+def _redirect_target(
+    init: Container, containers: list[Container], catalogue: Catalogue
+) -> Container | None:
+    """The container a redirecting init container sends the pod's traffic to."""
+    others = [c for c in containers if c.lifecycle != "init"]
+    said = " ".join([*_tokens(init), *(get_str(e, "value") for e in get_list(init.raw, "env"))])
+    numbers = set(re.findall(r"\b\d{1,6}\b", said))
+    by_user = [
+        c
+        for c in others
+        if (uid := get_int(get_map(c.raw, "securityContext"), "runAsUser")) is not None
+        and uid != 0
+        and str(uid) in numbers
+    ]
+    if len(by_user) == 1:
+        return by_user[0]
+    known = [
+        c
+        for c in others
+        if (entry := catalogue.match(c.image, c.name)) is not None and entry.role == "ambassador"
+    ]
+    if len(known) == 1:
+        return known[0]
+    named = [c for c in others if PROXY_NAME.search(f"{c.name} {c.image}".lower())]
+    return named[0] if len(named) == 1 else None
 
 
 def _process_edges(pod: PodTemplate, containers: list[Container]) -> Iterator[Edge]:

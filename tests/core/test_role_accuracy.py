@@ -39,7 +39,9 @@ LABELS: tuple[tuple[str, str, str, str], ...] = (
     ("two-files-counter-pod-streaming-sidecar.yaml", "", "count-log-1", "sidecar"),
     ("csi-hostpath-plugin.yaml", "", "hostpath", "app"),
     ("csi-hostpath-plugin.yaml", "", "node-driver-registrar", "sidecar"),
-    ("csi-hostpath-plugin.yaml", "", "liveness-probe", "sidecar"),
+    # It turns the driver's gRPC Probe into the HTTP healthz the driver's livenessProbe reads
+    # (the convention of tests/fixtures/wild/labels.yaml).
+    ("csi-hostpath-plugin.yaml", "", "liveness-probe", "adapter"),
     ("csi-hostpath-plugin.yaml", "", "csi-provisioner", "sidecar"),
     ("k8s-service__pgbouncer_deployment.yaml", "", "pgbouncer", "app"),
     ("k8s-service__pgbouncer_deployment.yaml", "", "cloud-sql-proxy", "ambassador"),

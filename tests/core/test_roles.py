@@ -197,7 +197,10 @@ def test_it_makes_csi_helpers_sidecars_around_the_driver() -> None:
     roles = roles_of(corpus_pod("csi-hostpath-plugin.yaml"))
     assert roles["hostpath"].role == "app"
     helpers = {name: a.role for name, a in roles.items() if name != "hostpath"}
-    assert len(helpers) == 7 and set(helpers.values()) == {"sidecar"}
+    # The livenessprobe turns the driver's gRPC Probe into the HTTP healthz its livenessProbe
+    # reads: an adapter. The registrar, attacher, provisioner and the rest are sidecars.
+    assert helpers.pop("liveness-probe") == "adapter"
+    assert len(helpers) == 6 and set(helpers.values()) == {"sidecar"}
 
 
 def test_it_keeps_a_lone_catalogue_image_as_the_app() -> None:
@@ -468,3 +471,121 @@ def test_it_gives_every_corpus_container_a_role() -> None:
                 assert len(apps) == 1 or sum(a.source != "wiring" for a in apps) == 1, where
             seen += len(roles)
     assert seen >= 150
+
+
+# --- roles read from the wiring (classes seen in the wild set) ------------------------------
+
+
+def pod_of(spec: dict, labels: dict | None = None) -> PodTemplate:
+    return PodTemplate.from_raw(spec, {"labels": labels or {}}, path="test.yaml")
+
+
+def test_any_vendors_proxy_behind_a_redirecting_init_container_is_an_ambassador() -> None:
+    pod = pod_of(
+        {
+            "initContainers": [
+                {
+                    "name": "mesh-init",
+                    "image": "example/mesh-init:1",
+                    "args": ["install", "transparent-proxy", "--uid=5678"],
+                    "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+                }
+            ],
+            "containers": [
+                {"name": "web", "image": "example/web:1", "ports": [{"containerPort": 8080}]},
+                {
+                    "name": "dp",
+                    "image": "example/dataplane:1",
+                    "securityContext": {"runAsUser": 5678},
+                },
+            ],
+        }
+    )
+    roles = roles_of(pod)
+    assert roles["web"].role == "app"
+    assert roles["dp"].role == "ambassador" and "mesh-init" in roles["dp"].reason
+    # Without the redirect the same opaque container has nothing marking it as a proxy.
+    plain = pod_of({"containers": pod.spec["containers"]})
+    assert roles_of(plain)["dp"].role == "sidecar"
+
+
+def test_a_helper_serving_the_port_another_containers_probe_reads_is_an_adapter() -> None:
+    pod = pod_of(
+        {
+            "containers": [
+                {
+                    "name": "driver",
+                    "image": "example/driver:1",
+                    "ports": [{"name": "healthz", "containerPort": 9809}],
+                    "livenessProbe": {"httpGet": {"path": "/healthz", "port": "healthz"}},
+                },
+                {"name": "health", "image": "example/health:1", "args": ["--health-port=9809"]},
+            ]
+        }
+    )
+    roles = roles_of(pod)
+    assert roles["driver"].role == "app"
+    assert roles["health"].role == "adapter" and "livenessProbe" in roles["health"].reason
+
+
+def test_a_known_agent_the_app_calls_on_localhost_is_an_ambassador_but_a_local_server_is_not() -> (
+    None
+):
+    app = {
+        "name": "shop",
+        "image": "example/shop:1",
+        "env": [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://localhost:4318"}],
+    }
+    collector = {"name": "otel", "image": "otel/opentelemetry-collector-contrib:0.100.0"}
+    roles = roles_of(pod_of({"containers": [app, collector]}, {"app": "shop"}))
+    assert roles["otel"].role == "ambassador" and "4318" in roles["otel"].reason
+    # The same collector with nothing calling it stays a sidecar.
+    quiet = dict(app, env=[])
+    assert roles_of(pod_of({"containers": [quiet, collector]}, {"app": "shop"}))["otel"].role == (
+        "sidecar"
+    )
+
+
+def test_every_container_of_a_job_that_runs_to_completion_is_an_app() -> None:
+    from advisor.core.analyze import analyze_text
+
+    text = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: two-steps}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - {name: first, image: busybox, command: [sh, -c, "echo one"]}
+        - {name: second, image: busybox, command: [sh, -c, "echo two"]}
+"""
+    (workload,) = analyze_text(text).workloads
+    assert {c.name: c.role for c in workload.containers} == {"first": "app", "second": "app"}
+
+
+def test_the_app_is_the_container_named_like_the_pod_not_the_first_with_probes() -> None:
+    probe = {"httpGet": {"path": "/", "port": 4040}}
+    pod = pod_of(
+        {
+            "containers": [
+                {
+                    "name": "leader-elector",
+                    "image": "example/elector:1",
+                    "args": ["--http=0.0.0.0:4040"],
+                    "livenessProbe": probe,
+                },
+                {
+                    "name": "injector",
+                    "image": "example/injector:1",
+                    "args": ["--listen=:8080"],
+                    "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}},
+                },
+            ]
+        },
+        {"app.kubernetes.io/name": "vault-injector"},
+    )
+    roles = roles_of(pod)
+    assert roles["injector"].role == "app" and "'injector'" in roles["injector"].reason
+    assert roles["leader-elector"].role == "sidecar"

@@ -28,10 +28,16 @@ LIFECYCLES = {"init", "native-sidecar", "regular"}
 # reviewer's role. Set just below what the analyser measured when the labels were written
 # (bench/results/accuracy-latest.md); the roles are being reworked in parallel and should only
 # raise it: raise this floor with them, never lower it to make a change pass.
-ROLE_ACCURACY_FLOOR = 0.80  # measured 82.6% (90/109) on 65 files when the labels were written
+ROLE_ACCURACY_FLOOR = 0.93  # measured 94.5% (103/109) after the wiring-driven role rules
 # The same, counted only in pods with two or more non-init containers, where single-container
-# controls cannot pad the figure: measured 75.0% (57/76).
-MULTI_CONTAINER_ROLE_ACCURACY_FLOOR = 0.72
+# controls cannot pad the figure: measured 92.1% (70/76).
+MULTI_CONTAINER_ROLE_ACCURACY_FLOOR = 0.91
+
+# tests/fixtures/heldout/ was copied and labelled BEFORE the role rules were changed against the
+# wild set's mismatches, and is never used to tune them: its figure is the honest one on unseen
+# manifests. Measured 78.8% (41/52) with the code of the day it was labelled, 92.3% (48/52) now.
+HELDOUT = FIXTURES / "heldout"
+HELDOUT_ROLE_ACCURACY_FLOOR = 0.90
 
 
 def wild_files() -> list[Path]:
@@ -123,3 +129,28 @@ def test_the_labels_file_is_plain_yaml_with_one_entry_per_workload() -> None:
     for name, workloads in data["files"].items():
         keys = [(w["kind"], w["name"]) for w in workloads]
         assert len(keys) == len(set(keys)), f"{name} labels a workload twice"
+
+
+HELDOUT_LABELS = load_labels((HELDOUT / "labels.yaml",))[HELDOUT]
+
+
+def test_the_held_out_set_is_twenty_labelled_real_manifests_from_other_sources() -> None:
+    names = {p.name for p in HELDOUT.iterdir() if p.is_file() and p.name not in WILD_META}
+    rows = [line.split("\t") for line in (HELDOUT / "INDEX.tsv").read_text().splitlines()[1:]]
+    assert len(names) >= 20
+    assert {r[0] for r in rows} == names, "INDEX.tsv and the folder disagree"
+    assert all(len(r) == 6 and len(r[3]) == 40 for r in rows), "each row needs a 40-hex commit"
+    assert set(HELDOUT_LABELS) == names, "every manifest needs labels, and every label a manifest"
+    seen = {tuple(line.split("\t")[1:3]) for line in (WILD / "INDEX.tsv").open()}
+    seen |= {tuple(line.split("\t")[1:3]) for line in (FIXTURES / "corpus" / "INDEX.tsv").open()}
+    assert not seen & {(r[1], r[2]) for r in rows}, "a held-out file is already in wild or corpus"
+
+
+def test_held_out_roles_stay_above_their_floor() -> None:
+    ev = evaluate({HELDOUT: HELDOUT_LABELS})
+    assert ev.crashes == [] and ev.missing == [] and ev.lifecycle_mismatches == []
+    assert ev.judged >= 50
+    assert ev.role_accuracy >= HELDOUT_ROLE_ACCURACY_FLOOR, (
+        f"{ev.role_accuracy:.1%} of {ev.judged} held-out roles right; mismatches: "
+        + "; ".join(f"{m.container} {m.expected}->{m.given}" for m in ev.mismatches)
+    )
