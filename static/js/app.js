@@ -142,6 +142,65 @@
     }
   });
 
+  // --- Errors on in-page (htmx) requests ------------------------------------------------------
+  // Our views answer an htmx request that fails with a fragment meant for where the request
+  // points (the analyser's message beside the box, the fix slot's explanation): that is swapped
+  // in like any answer. Anything else (a server error, a proxy's error page, Django's debug page,
+  // no answer at all) never replaces what is on the page: a short message appears at the
+  // request's target instead, and the text in the box stays as it was.
+  const PROBLEM_CLASS = "request-problem";
+
+  function isDocument(text) {
+    return /^\s*(<!doctype|<html)/i.test(text || "");
+  }
+
+  function problemText(status) {
+    if (!status) return "The server could not be reached, so nothing was sent. Check your connection and try again.";
+    if (status === 413) return "The request is too large to be read.";
+    if (status === 429) return "Too many requests; wait a moment and try again.";
+    if (status === 403) return "This action was refused (403): you may need to log in again.";
+    if (status === 404) return "This was not found (404); reload the page.";
+    if (status >= 500) return `The server failed (${status}) while answering. Try again; if it keeps happening, tell whoever runs this site.`;
+    return `The request failed (${status}).`;
+  }
+
+  function showProblem(detail, status) {
+    const target = detail.target || detail.elt;
+    if (!target || !target.isConnected) return;
+    const holder = target.matches("input, textarea, select, button") ? target.parentElement : target;
+    holder.querySelectorAll(`:scope > .${PROBLEM_CLASS}`).forEach((el) => el.remove());
+    const box = document.createElement("div");
+    box.className = `alert error ${PROBLEM_CLASS}`;
+    box.setAttribute("role", "alert");
+    const strong = document.createElement("strong");
+    strong.textContent = "Nothing changed. ";
+    box.append(strong, problemText(status));
+    if (textarea()) box.append(" Your text is still in the box.");
+    holder.prepend(box);
+  }
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const detail = event.detail;
+    const status = detail.xhr ? detail.xhr.status : 0;
+    if (status < 400) return;
+    if (status < 500 && !isDocument(detail.serverResponse)) {
+      detail.shouldSwap = true;  // our own message fragment: show it where the answer goes
+      detail.isError = false;
+      return;
+    }
+    detail.shouldSwap = false;
+    showProblem(detail, status);
+  });
+  document.addEventListener("htmx:sendError", (event) => showProblem(event.detail, 0));
+  document.addEventListener("htmx:timeout", (event) => showProblem(event.detail, 0));
+  // A new answer replaces an old problem message.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.querySelectorAll) {
+      target.querySelectorAll(`:scope > .${PROBLEM_CLASS}`).forEach((el) => el.remove());
+    }
+  });
+
   function init(root) {
     (root || document).querySelectorAll("[data-editor]").forEach(setupEditor);
   }
