@@ -5,7 +5,7 @@
   const ACCEPTED = /\.(ya?ml|json)$/i;
 
   function textarea() {
-    return document.querySelector("#analyze-form textarea[name=manifest]");
+    return document.querySelector("#analyze-form:not([hidden]) textarea[name=manifest]");
   }
 
   function renderGutter(editor) {
@@ -199,6 +199,75 @@
     if (target && target.querySelectorAll) {
       target.querySelectorAll(`:scope > .${PROBLEM_CLASS}`).forEach((el) => el.remove());
     }
+  });
+
+  // --- Many workloads: the summary table and the details fetched when opened ------------------
+  function loadDetail(details) {
+    const slot = details.querySelector(":scope > .lazy-slot");
+    if (!slot || details.dataset.loading || !details.dataset.src) return;
+    details.dataset.loading = "1";
+    if (window.htmx) {
+      htmx.ajax("GET", details.dataset.src, { target: slot, swap: "outerHTML" }).catch(() => {
+        delete details.dataset.loading;
+      });
+    }
+  }
+
+  // "toggle" does not bubble: listen in the capture phase.
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (details.matches && details.matches("details.workload-lazy") && details.open) loadDetail(details);
+  }, true);
+
+  function openWorkload(id) {
+    const details = document.getElementById(id);
+    if (!details) return;
+    details.open = true;
+    details.scrollIntoView({ block: "start" });
+  }
+
+  function applyFilters(section) {
+    const value = (name) => section.querySelector(`select[data-filter=${name}]`).value;
+    const severity = value("severity"), rule = value("rule"), role = value("role");
+    let shown = 0;
+    section.querySelectorAll("tbody tr").forEach((row) => {
+      const visible = (!severity || row.dataset.severity.split(" ").includes(severity))
+        && (!rule || row.dataset.rules.includes(` ${rule} `))
+        && (!role || row.dataset.roles.includes(` ${role} `));
+      row.hidden = !visible;
+      if (visible) shown++;
+    });
+    const counter = section.querySelector("[data-shown]");
+    if (counter) counter.textContent = `${shown} shown`;
+  }
+
+  function sortBy(button) {
+    const table = button.closest("table");
+    const column = parseInt(button.dataset.sort, 10);
+    const numeric = button.hasAttribute("data-numeric");
+    const descending = button.getAttribute("aria-sort") === "ascending";
+    table.querySelectorAll("thead button").forEach((b) => b.removeAttribute("aria-sort"));
+    button.setAttribute("aria-sort", descending ? "descending" : "ascending");
+    const body = table.tBodies[0];
+    const key = (row) => {
+      const cell = row.cells[column];
+      return numeric ? parseFloat(cell.dataset.value || "0") : cell.textContent.trim().toLowerCase();
+    };
+    const rows = Array.from(body.rows).map((row) => [key(row), row]);
+    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) * (descending ? -1 : 1));
+    body.append(...rows.map((pair) => pair[1]));
+  }
+
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("[data-many] select[data-filter]");
+    if (select) applyFilters(select.closest("[data-many]"));
+  });
+
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("a[data-open]");
+    if (opener) { event.preventDefault(); openWorkload(opener.dataset.open); return; }
+    const sorter = event.target.closest("[data-many] button[data-sort]");
+    if (sorter) sortBy(sorter);
   });
 
   function init(root) {
