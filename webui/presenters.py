@@ -182,6 +182,12 @@ def _summary_row(index: int, w: WorkloadReport) -> SummaryRow:
     )
 
 
+def workload_key(w: WorkloadReport) -> str:
+    """Kind/name and namespace: how two analyses of one review are matched workload by workload."""
+    wl = w.workload
+    return f"{wl.kind}/{wl.name}" + (f" -n {wl.namespace}" if wl.namespace else "")
+
+
 def manifest_lines(text: str) -> list[str]:
     """The manifest split into lines for the numbered code view."""
     return text.replace("\r\n", "\n").split("\n")

@@ -134,3 +134,24 @@ def test_a_review_with_many_workloads_opens_on_its_summary(reader: Client, setti
     assert 'data-figure="chart-0-startup"' in detail and "web-0" in detail
     assert "Debug this pod" not in detail  # the snapshot has no pod template to build it from
     assert Client().get(url).status_code == 302  # reviews need an account
+
+
+def test_comparing_revisions_shows_the_timelines_before_and_after(reader: Client) -> None:
+    review = make_review()
+    user = review.author
+    patched = LEGACY_JOB.replace(
+        "      restartPolicy: Never",
+        "      restartPolicy: Never\n      terminationGracePeriodSeconds: 90",
+    ).replace(
+        "          command: ['sh', '-c', 'tail",
+        "          resources: {requests: {cpu: 300m}}\n          command: ['sh', '-c', 'tail",
+    )
+    assert patched != LEGACY_JOB
+    prepared = services.prepare(kind="manifest", manifest=patched, kubernetes_version="1.37")
+    services.revise(review, author=user, expected_version=review.version, prepared=prepared)
+    html = reader.get(reverse("review-history", args=[review.slug])).content.decode()
+    assert "Before and after" in html
+    for side in ("a", "b"):
+        for name in ("startup", "shutdown", "resources-cpu"):
+            assert f'data-figure="cmp-0-{side}-{name}"' in html
+    assert "cpu 300m" in html  # the pod request after

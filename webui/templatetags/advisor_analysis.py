@@ -8,7 +8,8 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from webui import presenters, views
+from advisor.core.report import quantities
+from webui import charts, presenters, views
 
 register = template.Library()
 
@@ -38,3 +39,44 @@ def stored_analysis(
         context["workloads"] = presenters.workload_views(report)
     context["lines"] = presenters.manifest_lines(manifest) if manifest else []
     return context
+
+
+# Before/after charts for at most this many workloads (the ones whose timeline or requests moved).
+SIDE_BY_SIDE_LIMIT = 10
+
+
+@register.simple_tag
+def side_by_side(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[Any]:
+    """For each workload in both snapshots whose timelines or requests differ: its startup,
+    shutdown and request charts before and after, as (key, [(title, before id, fig, after id,
+    fig)], requests before, requests after)."""
+    if not before or not after:
+        return []
+    old = presenters.report_from_snapshot(before)
+    new = presenters.report_from_snapshot(after)
+    key = presenters.workload_key
+    previous = {key(w): w for w in old.workloads}
+    out: list[Any] = []
+    for j, w in enumerate(new.workloads):
+        if key(w) not in previous:
+            continue
+        v = previous[key(w)]
+        if (v.startup, v.shutdown, v.sizing.phases) == (w.startup, w.shutdown, w.sizing.phases):
+            continue
+        a, b = charts.workload_charts(v), charts.workload_charts(w)
+        pairs = [
+            (title, f"cmp-{j}-a-{name}", a[name], f"cmp-{j}-b-{name}", b[name])
+            for name, title in CHART_TITLES
+        ]
+        out.append((key(w), pairs, quantities(v.sizing.requests), quantities(w.sizing.requests)))
+        if len(out) == SIDE_BY_SIDE_LIMIT:
+            break
+    return out
+
+
+CHART_TITLES = (
+    ("startup", "Startup"),
+    ("shutdown", "Shutdown"),
+    ("resources-cpu", "CPU requests by phase"),
+    ("resources-memory", "Memory requests by phase"),
+)
