@@ -48,6 +48,13 @@ class WorkloadView:
     def anchor(self) -> str:
         return f"w{self.index}"
 
+    @property
+    def assumptions(self) -> list[str]:
+        """Every assumption either simulation used, once each, in order."""
+        return list(
+            dict.fromkeys(self.report.startup.assumptions + self.report.shutdown.assumptions)
+        )
+
 
 def workload_views(report: Report) -> list[WorkloadView]:
     """One view per analysed workload, in input order."""

@@ -214,3 +214,11 @@ def test_it_sets_security_headers(client: Client) -> None:
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_it_counts_the_simulation_assumptions_it_lists(client: Client) -> None:
+    html = post_manifest(client, LEGACY_JOB, htmx=True).content.decode()
+    block = re.search(r'<details class="assumptions">(.*?)</details>', html, re.S).group(1)
+    listed = re.findall(r"<li>", block)
+    assert len(listed) == 4  # two start-up and two shutdown assumptions, for two containers
+    assert f"Simulation assumptions ({len(listed)} used)" in block
