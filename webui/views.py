@@ -38,12 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _too_big(request: HttpRequest) -> HttpResponse:
-    limit = settings.ADVISOR_MAX_INPUT_BYTES
     form = AnalyzeForm()
-    message = (
-        f"The request is larger than {limit // 1024:,} KiB, so it was not read. Analyse large "
-        "files with the command line (manage.py analyze)."
-    )
+    message = limits.too_large_message()
     template = "analyze.html#result" if request.htmx else "analyze.html"
     return render(request, template, {"form": form, "too_big": message}, status=413)
 
@@ -267,6 +263,7 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
         try:
             answers = answers_from_mapping(request.GET.dict())
             context |= _recommendation(answers, starter)
+            context["assumed"] = _assumed(request.GET)
         except ValueError as exc:
             context["error"] = str(exc)
     template = "questionnaire.html#recommendation" if request.htmx else "questionnaire.html"
@@ -274,7 +271,18 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
 
 
 def _questions(params: Any) -> list[dict[str, Any]]:
-    return [{"q": q, "value": params.get(q.id, q.default)} for q in QUESTIONS]
+    """Each question with the user's answer; nothing is chosen for them up front."""
+    return [{"q": q, "value": params.get(q.id, "")} for q in QUESTIONS]
+
+
+def _assumed(params: Any) -> list[tuple[str, str]]:
+    """The questions left unanswered and the value the recommendation took for each."""
+    out = []
+    for q in QUESTIONS:
+        if q.id != "need" and not params.get(q.id) and q.default:
+            label = dict(q.choices).get(q.default, q.default)
+            out.append((q.text, label))
+    return out
 
 
 def _recommendation(answers: Any, starter: StarterForm) -> dict[str, Any]:
