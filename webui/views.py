@@ -65,7 +65,8 @@ def analyze_view(request: HttpRequest) -> HttpResponse:
         valid = form.is_valid()
     except RequestDataTooBig:
         return _too_big(request)
-    context: dict[str, Any] = {"form": form}
+    # A preview (the review editor's) shows the result without the analyser's own controls.
+    context: dict[str, Any] = {"form": form, "static_view": request.POST.get("preview") == "1"}
     if valid:
         report = run_analysis(form.cleaned_data)
         context |= result_context(report, form.cleaned_data["text"])

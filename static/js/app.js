@@ -38,6 +38,20 @@
     if (editor.dataset.ready) return;
     editor.dataset.ready = "1";
     const area = editor.querySelector("textarea");
+    if (!area.closest("#analyze-form")) {
+      // Another editor (a review's): line numbers, and Ctrl+Enter previews instead of saving.
+      renderGutter(editor);
+      area.addEventListener("input", () => renderGutter(editor));
+      area.addEventListener("scroll", () => { editor.querySelector(".gutter").scrollTop = area.scrollTop; });
+      area.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          const preview = area.form && area.form.querySelector("[data-preview]");
+          if (preview) preview.click();
+        }
+      });
+      return;
+    }
     // Keep the draft in this tab, so a log-in or an accidental reload does not lose it.
     if (!area.value) {
       const draft = sessionStorage.getItem(DRAFT_KEY);

@@ -78,3 +78,25 @@ def test_three_hundred_workloads_open_on_a_summary(page: Page, problems, record_
     rows.first.locator("a[data-open]").click()
     expect(page.locator("#w99 .chart[data-drawn='1']")).to_have_count(4)
     assert problems.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_review_editor_has_line_numbers_and_previews_the_analysis(page: Page) -> None:
+    user = log_in(page)
+    prepared = services.prepare(kind="manifest", manifest=LEGACY_JOB, kubernetes_version="1.37")
+    review = services.create_review(author=user, title="Job review", prepared=prepared)
+    page.goto(f"{page.base}/r/{review.slug}/edit/")  # type: ignore[attr-defined]
+    area = page.locator("#id_manifest")
+    font = area.evaluate("a => getComputedStyle(a).fontFamily").lower()
+    assert "mono" in font
+    gutter = page.locator(".editor .gutter")
+    assert gutter.inner_text().split() == [str(i) for i in range(1, LEGACY_JOB.count("\n") + 2)]
+    area.press("Control+End")
+    area.type("\n# more")
+    assert gutter.inner_text().split()[-1] == str(LEGACY_JOB.count("\n") + 2)
+    area.press("Control+Enter")  # previews; does not save
+    expect(page.locator("#preview article.workload")).to_contain_text("classic-sidecar-blocks-job")
+    expect(page.locator("#preview")).not_to_contain_text("Save as a design review")
+    expect(page).to_have_url(re.compile(r"/edit/$"))
+    review.refresh_from_db()
+    assert review.version == 1
