@@ -389,7 +389,7 @@ def _gantt(
     """Lay out bars, event symbols and vertical lines on one row per container."""
     rows = _rows(timeline.segments, markers)
     styles = _style_legend(timeline.segments)
-    data = _lifecycle_bars(timeline.segments) + styles + _marker_traces(markers, default_kind)
+    data = _lifecycle_bars(timeline.segments) + _marker_traces(markers, default_kind)
     lines = _event_lines(markers, default_kind) + extra_lines
     end = max([timeline.total_seconds, *(line["time"] for line in lines), 0.5]) * 1.06
     if not rows:
@@ -403,8 +403,8 @@ def _gantt(
         }
         return {"data": [], "layout": layout}
     shapes, annotations = _vertical_lines(lines, end)
-    # The legend lists the segment styles one per line: make room for it below the rows.
-    layout = base_layout(title, 200 + 40 * max(len(rows), 1) + 18 * len(styles))
+    layout = base_layout(title, 200 + 40 * max(len(rows), 1))
+    layout["meta"] = {"segment_styles": styles}
     layout |= {
         "barmode": "overlay",
         "bargap": 0.3,
@@ -454,33 +454,13 @@ def _lifecycle_bars(segments: Sequence[Segment]) -> list[dict[str, Any]]:
     return traces
 
 
-def _style_legend(segments: Sequence[Segment]) -> list[dict[str, Any]]:
-    """Legend-only entries naming each segment style used (fill pattern and outline)."""
+def _style_legend(segments: Sequence[Segment]) -> list[list[str]]:
+    """The segment styles used, as [label, pattern shape, outline colour or ""]: charts.js
+    draws them as a key under the chart (plotly's legend shows only traces that have data)."""
     used = [p for p in PHASE_STYLES if any(s.phase == p for s in segments)]
-    traces = []
-    for i, phase in enumerate(used):
-        label, opacity, shape, outline = PHASE_STYLES[phase]
-        traces.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": escape(label),
-                "x": [None],
-                "y": [None],
-                "hoverinfo": "skip",
-                "legendgroup": "styles",
-                "legendgrouptitle": {"text": "segment style:"} if i == 0 else None,
-                "marker": {
-                    "color": "#8a8a8a",
-                    "opacity": opacity,
-                    "pattern": {"shape": shape, "solidity": 0.3},
-                    "line": {"color": outline or "#8a8a8a", "width": 2 if outline else 1},
-                },
-            }
-        )
-        if i:
-            del traces[-1]["legendgrouptitle"]
-    return traces
+    return [
+        [escape(PHASE_STYLES[p][0]), PHASE_STYLES[p][2], PHASE_STYLES[p][3] or ""] for p in used
+    ]
 
 
 def contrast(foreground: str, background: str) -> float:

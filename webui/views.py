@@ -93,7 +93,7 @@ RESULT_SECONDS = 3600
 
 def inline_limit() -> int:
     """How many workloads are rendered in full up front (ADVISOR_INLINE_WORKLOADS, default 12)."""
-    return int(getattr(settings, "ADVISOR_INLINE_WORKLOADS", 12))
+    return int(settings.ADVISOR_INLINE_WORKLOADS)
 
 
 def result_context(report: Report, text: str) -> dict[str, Any]:

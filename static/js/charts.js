@@ -99,9 +99,35 @@
     Plotly.newPlot(div, fig.data, layout, configFor(div)).then(
       () => {
         div.dataset.drawn = "1";
+        drawKey(div, layout.meta && layout.meta.segment_styles);
       },
       (err) => fail(div, err),
     );
+  }
+
+  // The segment styles of a Gantt chart, as a key under it (webui/charts.py puts them in
+  // layout.meta: [label (HTML-escaped for plotly), pattern shape, outline colour]).
+  const SHAPES = { "": "solid", ".": "dots", "/": "slant", "x": "cross", "-": "lines" };
+
+  function drawKey(div, styles) {
+    if (!Array.isArray(styles) || !styles.length) return;
+    const old = div.nextElementSibling;
+    if (old && old.classList.contains("chart-key")) old.remove();
+    const list = document.createElement("ul");
+    list.className = "chart-key";
+    list.setAttribute("aria-label", "Segment styles");
+    for (const [label, shape, outline] of styles) {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = `swatch ${SHAPES[shape] || "solid"}${outline ? " outlined" : ""}`;
+      swatch.setAttribute("aria-hidden", "true");
+      const text = document.createElement("span");
+      // plotly labels are HTML-escaped; read them back as text, never as HTML.
+      text.textContent = new DOMParser().parseFromString(label, "text/html").documentElement.textContent;
+      item.append(swatch, text);
+      list.append(item);
+    }
+    div.after(list);
   }
 
   function fail(div, err) {

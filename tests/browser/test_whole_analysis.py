@@ -39,6 +39,10 @@ def test_a_review_draws_every_chart_and_links_findings_to_lines(page: Page, prob
     expect(charts).to_have_count(4)
     for i in range(4):
         expect(charts.nth(i)).to_have_attribute("data-drawn", "1")  # plotly loaded on demand
+    # The Job's start-up chart names its segment styles under it, the never-ending one too.
+    key = page.locator('.chart[data-figure="chart-0-startup"] + ul.chart-key li')
+    expect(key).to_contain_text(["starting", "running to completion"])
+    expect(page.locator("ul.chart-key").first).to_contain_text("keeps running (never exits)")
     page.locator("li.finding", has_text="classic-sidecar-blocks-job").locator("a.line-link").click()
     expect(page.locator("ol.code li#L15")).to_have_class(re.compile("highlight"))
     page.locator("li.finding", has_text="classic-sidecar-blocks-job").get_by_role(
