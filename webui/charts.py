@@ -48,15 +48,16 @@ LIFECYCLES = {
     "regular": ("regular container", "#0072B2"),
 }
 PHASE_STYLES = {
-    # phase: (label, opacity, pattern shape, outline colour or None)
-    "image-start": ("starting", 0.8, ".", None),
-    "post-start": ("postStart hook", 0.85, "/", None),
-    "startup-probe": ("waiting for the startup probe", 0.85, "x", None),
+    # phase: (label, opacity, pattern shape, outline colour or None). Fills are opaque and
+    # patterns drawn on white, so a label's colour reads the same on a light or dark page.
+    "image-start": ("starting", 1.0, ".", None),
+    "post-start": ("postStart hook", 1.0, "/", None),
+    "startup-probe": ("waiting for the startup probe", 1.0, "x", None),
     "running-to-completion": ("running to completion", 1.0, "", None),
     "running": ("running", 1.0, "", None),
     "keeps-running": ("keeps running (never exits)", 1.0, "-", RED),
-    "pre-stop": ("preStop", 0.85, "/", None),
-    "waiting-for-others": ("waiting for others to exit", 0.8, ".", None),
+    "pre-stop": ("preStop", 1.0, "/", None),
+    "waiting-for-others": ("waiting for others to exit", 1.0, ".", None),
     "terminating": ("terminating", 1.0, "", None),
     "killed": ("killed (SIGKILL)", 1.0, "x", RED),
 }
@@ -294,7 +295,9 @@ def startup_gantt(timeline: Timeline, *, job: tuple[list[str], list[str]] | None
         finish, stay = job
         done = total + JOB_WORK_SECONDS
         horizon = done + JOB_WORK_SECONDS * 1.5
-        segments = [s for s in segments if not (s.phase == "running" and s.container in finish)]
+        segments = [
+            s for s in segments if not (s.phase == "running" and s.container in finish + stay)
+        ]
         for s in timeline.segments:
             if s.phase == "running" and s.container in finish:
                 why = f"works, then exits (drawn as {JOB_WORK_SECONDS:g}s; the real time varies)"
@@ -525,6 +528,7 @@ def _bar_trace(segments: Sequence[Segment], legend: str, colour: str) -> dict[st
             "pattern": {
                 "shape": [shape for *_, shape, _ in styles],
                 "solidity": PATTERN_SOLIDITY,
+                "bgcolor": "#ffffff",
             },
             "line": {
                 "color": [outline or colour for *_, outline in styles],
