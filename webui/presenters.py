@@ -238,6 +238,15 @@ def report_from_snapshot(snapshot: Mapping[str, Any]) -> Report:
     )
 
 
+def workload_view_from_snapshot(snapshot: Mapping[str, Any], index: int) -> WorkloadView:
+    """The view of one workload of a stored snapshot (only that one is read back)."""
+    workloads = snapshot.get("workloads", [])
+    if not 0 <= index < len(workloads):
+        raise IndexError(index)
+    report = report_from_snapshot({**snapshot, "workloads": [], "skipped": [], "errors": []})
+    return _workload_view(index, _workload_from(workloads[index]), report)
+
+
 def _workload_from(w: Mapping[str, Any]) -> WorkloadReport:
     containers = tuple(
         ContainerReport(

@@ -126,14 +126,19 @@ def _keep(token: str, report: Report) -> dict[str, Any]:
 
 
 def _one_workload(
-    request: HttpRequest, report: Report, index: int, commands: Any = None, **extra: Any
+    request: HttpRequest,
+    snapshot: dict[str, Any],
+    index: int,
+    commands: Any = None,
+    **extra: Any,
 ) -> HttpResponse:
-    if not 0 <= index < len(report.workloads):
-        raise Http404("no such workload")
-    view = presenters.workload_view(index, report)
+    try:
+        view = presenters.workload_view_from_snapshot(snapshot, index)
+    except IndexError:
+        raise Http404("no such workload") from None
     if commands is not None:
         view = dataclasses.replace(view, commands=tuple(commands[index]))
-    context = {"report": report, "w": view, "wl": view.report.workload, "form": AnalyzeForm()}
+    context = {"w": view, "wl": view.report.workload, "form": AnalyzeForm()}
     return render(request, "_result.html#workload", context | extra)
 
 
@@ -161,8 +166,7 @@ def analyze_workload(request: HttpRequest, token: str, index: int) -> HttpRespon
             f'<div class="lazy-slot" hx-post="{url}" hx-include="#analyze-form" '
             'hx-trigger="load" hx-swap="outerHTML"><p class="muted">Analysing again…</p></div>'
         )
-    report = presenters.report_from_snapshot(kept["snapshot"])
-    return _one_workload(request, report, index, kept["commands"])
+    return _one_workload(request, kept["snapshot"], index, kept["commands"])
 
 
 def _lazy_problem(message: str, status: int) -> HttpResponse:
@@ -184,8 +188,7 @@ def review_workload(request: HttpRequest, slug: str, index: int) -> HttpResponse
         if found is None:
             raise Http404("no such revision")
         snapshot = found.snapshot
-    report = presenters.report_from_snapshot(snapshot)
-    return _one_workload(request, report, index, review_view=True)
+    return _one_workload(request, snapshot, index, review_view=True)
 
 
 def _int(value: Any) -> int | None:

@@ -233,11 +233,30 @@
     if (details.matches && details.matches("details.workload-lazy") && details.open) loadDetail(details);
   }, true);
 
-  function openWorkload(id) {
-    const details = document.getElementById(id);
-    if (!details) return;
-    details.open = true;
+  // A workload opened from the summary: its collapsible entry is made on first opening and
+  // filled from the link's URL (the server renders that one workload).
+  function openWorkload(link) {
+    const id = link.dataset.open;
+    let details = document.getElementById(id);
+    if (!details) {
+      const section = link.closest("[data-many]").parentElement.querySelector(".workload-details");
+      if (!section) return false;
+      details = document.createElement("details");
+      details.className = "workload-lazy";
+      details.id = id;
+      details.dataset.src = link.getAttribute("href");
+      const summary = document.createElement("summary");
+      const row = link.closest("tr");
+      summary.textContent = row ? `${row.cells[0].textContent} ${link.textContent}` : link.textContent;
+      const slot = document.createElement("div");
+      slot.className = "lazy-slot";
+      slot.innerHTML = '<p class="muted">Loading…</p>';
+      details.append(summary, slot);
+      section.prepend(details);
+    }
+    details.open = true;  // the toggle listener loads it
     details.scrollIntoView({ block: "start" });
+    return true;
   }
 
   function applyFilters(section) {
@@ -279,7 +298,7 @@
 
   document.addEventListener("click", (event) => {
     const opener = event.target.closest("a[data-open]");
-    if (opener) { event.preventDefault(); openWorkload(opener.dataset.open); return; }
+    if (opener && openWorkload(opener)) { event.preventDefault(); return; }
     const sorter = event.target.closest("[data-many] button[data-sort]");
     if (sorter) sortBy(sorter);
   });
