@@ -108,6 +108,12 @@ COVERED_POST: dict[str, Case] = {
         lambda w: {"document": json.dumps(exchange.review_document(w.review))},
         302,
     ),
+    # A many-workloads result the cache lost: the page posts the box's text to render one.
+    "analyze-workload": (
+        lambda w: ["lost-result", 0],
+        lambda w: {"manifest": MANIFEST, "kubernetes_version": "1.37"},
+        200,
+    ),
     "login": (lambda w: [], lambda w: {"username": "author", "password": PASSWORD}, 302),
     "admin-login": (lambda w: [], lambda w: {"username": "author", "password": PASSWORD}, 302),
     "logout": (lambda w: [], lambda w: {}, 302),
@@ -131,6 +137,7 @@ GET_ONLY: dict[str, Callable[[World], list[Any]]] = {
     "pattern": lambda w: ["native-sidecar"],
     "review": lambda w: [w.review.slug],
     "review-history": lambda w: [w.review.slug],
+    "review-workload": lambda w: [w.review.slug, 0],
     "reviews": lambda w: [],
     "review-stats": lambda w: [],
     "rule-reviews": lambda w: ["classic-sidecar-blocks-job"],
