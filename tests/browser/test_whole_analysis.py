@@ -104,3 +104,24 @@ def test_the_review_editor_has_line_numbers_and_previews_the_analysis(page: Page
     expect(page).to_have_url(re.compile(r"/edit/$"))
     review.refresh_from_db()
     assert review.version == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_draws_the_timelines_of_two_revisions_side_by_side(
+    page: Page, problems
+) -> None:
+    user = log_in(page)
+    prepared = services.prepare(kind="manifest", manifest=LEGACY_JOB, kubernetes_version="1.37")
+    review = services.create_review(author=user, title="Job review", prepared=prepared)
+    longer = LEGACY_JOB.replace(
+        "      restartPolicy: Never",
+        "      restartPolicy: Never\n      terminationGracePeriodSeconds: 5",
+    )
+    again = services.prepare(kind="manifest", manifest=longer, kubernetes_version="1.37")
+    services.revise(review, author=user, expected_version=review.version, prepared=again)
+    page.goto(f"{page.base}/r/{review.slug}/history/")  # type: ignore[attr-defined]
+    pair = page.locator(".side-by-side .pair").first
+    expect(pair.locator("figcaption")).to_have_text(["Startup, r1", "Startup, r2"])
+    expect(pair.locator(".chart[data-drawn='1']")).to_have_count(2)
+    expect(page.locator("pre.diff")).to_contain_text("terminationGracePeriodSeconds: 5")
+    assert problems.errors == []
