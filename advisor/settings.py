@@ -228,6 +228,8 @@ if not DEBUG:
 # Analysis input limits (bytes of manifest text, YAML nesting depth).
 ADVISOR_MAX_INPUT_BYTES = envint("ADVISOR_MAX_INPUT_BYTES", 2 * 1024 * 1024)
 ADVISOR_MAX_DEPTH = envint("ADVISOR_MAX_DEPTH", 100)
+# Above this many workloads a result opens on a summary; details render when opened.
+ADVISOR_INLINE_WORKLOADS = envint("ADVISOR_INLINE_WORKLOADS", 12)
 # Request bodies (README "Security and limits"): one larger than this, or with more form fields or
 # files, is answered 413 before any view reads it (webui.limits.RequestSizeMiddleware). The
 # default leaves room for the form fields around a manifest of ADVISOR_MAX_INPUT_BYTES.

@@ -118,9 +118,8 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _too_large(request: HttpRequest) -> HttpResponse:
     limit = settings.ADVISOR_MAX_INPUT_BYTES
-    return api.create_response(
-        request, {"detail": f"The manifest is larger than the limit of {limit} bytes."}, status=413
-    )
+    message = f"The manifest is larger than the limit of {limit} bytes ({limits.manifest_limit()})."
+    return api.create_response(request, {"detail": message}, status=413)
 
 
 def invalid(where: tuple[str, ...], message: str) -> ValidationError:

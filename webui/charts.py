@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from advisor.core.analyze import WorkloadReport
@@ -47,17 +48,22 @@ LIFECYCLES = {
     "regular": ("regular container", "#0072B2"),
 }
 PHASE_STYLES = {
-    # phase: (label, opacity, pattern shape, outline colour or None)
-    "image-start": ("starting", 0.55, ".", None),
-    "post-start": ("postStart hook", 0.8, "/", None),
-    "startup-probe": ("startup probe gating", 0.8, "x", None),
+    # phase: (label, opacity, pattern shape, outline colour or None). Fills are opaque and
+    # patterns drawn on white, so a label's colour reads the same on a light or dark page.
+    "image-start": ("starting", 1.0, ".", None),
+    "post-start": ("postStart hook", 1.0, "/", None),
+    "startup-probe": ("waiting for the startup probe", 1.0, "x", None),
     "running-to-completion": ("running to completion", 1.0, "", None),
     "running": ("running", 1.0, "", None),
-    "pre-stop": ("preStop hook", 0.8, "/", None),
-    "waiting-for-others": ("waiting for others to exit", 0.45, ".", None),
+    "keeps-running": ("keeps running (never exits)", 1.0, "-", RED),
+    "pre-stop": ("preStop", 1.0, "/", None),
+    "waiting-for-others": ("waiting for others to exit", 1.0, ".", None),
     "terminating": ("terminating", 1.0, "", None),
     "killed": ("killed (SIGKILL)", 1.0, "x", RED),
 }
+PATTERN_SOLIDITY = 0.3
+# Seconds a Job's app is drawn working before it exits (the simulation does not model it).
+JOB_WORK_SECONDS = 5.0
 MARKER_STYLES = {
     # kind: (legend name, symbol, colour, size)
     "probe-pass": ("startup probe passes", "triangle-up", "#2ca02c", 11),
@@ -86,9 +92,20 @@ def workload_charts(report: WorkloadReport) -> dict[str, Figure]:
     return {
         "resources-cpu": resource_chart(report.sizing, resource="cpu"),
         "resources-memory": resource_chart(report.sizing, resource="memory"),
-        "startup": startup_gantt(report.startup),
+        "startup": startup_gantt(report.startup, job=_job_tail(report)),
         "shutdown": shutdown_gantt(report.shutdown, grace_seconds=_grace(report)),
     }
+
+
+def _job_tail(report: WorkloadReport) -> tuple[list[str], list[str]] | None:
+    """For a Job: the regular containers that finish, and those that never exit (which keep the
+    pod, and so the Job, running). None when there is nothing to show."""
+    if report.workload.kind not in ("Job", "CronJob"):
+        return None
+    regular = [c for c in report.containers if c.lifecycle == "regular"]
+    finish = [c.name for c in regular if not c.long_running]
+    stay = [c.name for c in regular if c.long_running]
+    return (finish, stay) if finish and stay else None
 
 
 def _grace(report: WorkloadReport) -> int:
@@ -262,31 +279,105 @@ def _in_unit(q: Quantity, resource: str) -> float:
 # Gantt charts
 
 
-def startup_gantt(timeline: Timeline) -> Figure:
-    """Draw the startup simulation: one row per container, bars per phase, probe markers."""
+def startup_gantt(timeline: Timeline, *, job: tuple[list[str], list[str]] | None = None) -> Figure:
+    """Draw the startup simulation: one row per container, bars per phase, probe markers.
+
+    ``job`` (containers that finish, containers that never exit) adds what happens after the
+    start for a Job: the app works and exits, while a classic sidecar runs on and keeps the
+    pod alive, so the Job never completes.
+    """
+    total = timeline.total_seconds
+    segments = list(timeline.segments)
+    markers = list(timeline.markers)
+    lines: list[dict] = []
+    title = f"Startup: every container started after {_secs(total)} (simulated)"
+    if job is not None:
+        finish, stay = job
+        done = total + JOB_WORK_SECONDS
+        horizon = done + JOB_WORK_SECONDS * 1.5
+        segments = [
+            s for s in segments if not (s.phase == "running" and s.container in finish + stay)
+        ]
+        for s in timeline.segments:
+            if s.phase == "running" and s.container in finish:
+                why = f"works, then exits (drawn as {JOB_WORK_SECONDS:g}s; the real time varies)"
+                segments.append(replace(s, phase="running-to-completion", end=done, why=why))
+            elif s.phase == "running" and s.container in stay:
+                why = "never exits on its own: it keeps the pod, and so the Job, running"
+                segments.append(replace(s, phase="keeps-running", end=horizon, why=why))
+        markers += [Marker(done, "exits: its work is done", name) for name in finish]
+        lines.append(
+            {
+                "time": done,
+                "text": "app done; "
+                + ", ".join(escape(n) for n in stay)
+                + (" keeps" if len(stay) == 1 else " keep")
+                + " the Job running",
+                "dash": "dot",
+                "colour": RED,
+            }
+        )
+        title = f"Startup and run: started after {_secs(total)}; the Job never completes"
+        timeline = replace(timeline, segments=tuple(segments), total_seconds=horizon)
     return _gantt(
         timeline,
-        timeline.markers,
-        title="Startup: from pod sandbox ready to every container started",
+        markers,
+        title=title,
         axis_title="seconds after the pod sandbox is ready",
         default_kind="other",
-        extra_lines=[],
+        extra_lines=lines,
     )
 
 
 def shutdown_gantt(timeline: Timeline, *, grace_seconds: int) -> Figure:
     """Draw the shutdown simulation with stop signals, SIGKILLs and the grace deadline."""
-    grace = {"time": float(grace_seconds), "text": f"grace period {grace_seconds}s"}
     # The timeline's own deadline marker is replaced by the labelled line for ``grace_seconds``.
     markers = [m for m in timeline.markers if not _is_grace_marker(m)]
-    return _gantt(
+    happens = max([timeline.total_seconds, *(m.time for m in markers), 0.5])
+    title = (
+        f"Shutdown: last container gone after {_secs(timeline.total_seconds)} "
+        f"(grace period {grace_seconds}s)"
+    )
+    figure = _gantt(
         timeline,
         markers,
-        title="Shutdown: from deletion to the last container gone",
+        title=title,
         axis_title="seconds after the pod is deleted",
         default_kind="signal",
-        extra_lines=[grace | {"dash": "dash", "colour": FONT_COLOUR}],
+        extra_lines=[],
     )
+    grace = float(grace_seconds)
+    if not figure["data"]:
+        return figure
+    if grace <= happens * 2:
+        # Close enough to draw on the same axis.
+        end = max(happens, grace) * 1.06
+        shapes, annotations = _vertical_lines(
+            [
+                {
+                    "time": grace,
+                    "text": f"grace period {grace_seconds}s",
+                    "dash": "dash",
+                    "colour": FONT_COLOUR,
+                }
+            ],
+            end,
+        )
+        figure["layout"]["shapes"] += shapes
+        figure["layout"]["annotations"] += annotations
+        figure["layout"]["xaxis"]["range"] = [0, end]
+    else:
+        # Far beyond: the axis fits what happens and the deadline is named at its right edge.
+        figure["layout"]["annotations"].append(
+            _note(
+                f"grace period {grace_seconds}s →<br>(SIGKILL would come at {grace_seconds}s)",
+                x=1.0,
+                y=1.0,
+                xanchor="right",
+                yanchor="bottom",
+            )
+        )
+    return figure
 
 
 def _gantt(
@@ -300,13 +391,23 @@ def _gantt(
 ) -> Figure:
     """Lay out bars, event symbols and vertical lines on one row per container."""
     rows = _rows(timeline.segments, markers)
+    styles = _style_legend(timeline.segments)
     data = _lifecycle_bars(timeline.segments) + _marker_traces(markers, default_kind)
     lines = _event_lines(markers, default_kind) + extra_lines
-    end = max([timeline.total_seconds, *(line["time"] for line in lines), 1.0]) * 1.06
-    shapes, annotations = _vertical_lines(lines, end)
+    end = max([timeline.total_seconds, *(line["time"] for line in lines), 0.5]) * 1.06
     if not rows:
-        annotations.append(_note("no containers run in this phase of the pod's life"))
+        # Nothing to draw: one line of text instead of an empty full-size chart.
+        layout = base_layout(title, 90)
+        layout |= {
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "showlegend": False,
+            "annotations": [_note("no containers run in this phase of the pod's life")],
+        }
+        return {"data": [], "layout": layout}
+    shapes, annotations = _vertical_lines(lines, end)
     layout = base_layout(title, 200 + 40 * max(len(rows), 1))
+    layout["meta"] = {"segment_styles": styles}
     layout |= {
         "barmode": "overlay",
         "bargap": 0.3,
@@ -356,9 +457,50 @@ def _lifecycle_bars(segments: Sequence[Segment]) -> list[dict[str, Any]]:
     return traces
 
 
+def _style_legend(segments: Sequence[Segment]) -> list[list[str]]:
+    """The segment styles used, as [label, pattern shape, outline colour or ""]: charts.js
+    draws them as a key under the chart (plotly's legend shows only traces that have data)."""
+    used = [p for p in PHASE_STYLES if any(s.phase == p for s in segments)]
+    return [
+        [escape(PHASE_STYLES[p][0]), PHASE_STYLES[p][2], PHASE_STYLES[p][3] or ""] for p in used
+    ]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio between two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    a, b = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def blend(colour: str, opacity: float, under: str = "#ffffff") -> str:
+    """``colour`` at ``opacity`` over ``under``, as #rrggbb."""
+    mixed = [
+        round(int(colour[i : i + 2], 16) * opacity + int(under[i : i + 2], 16) * (1 - opacity))
+        for i in (1, 3, 5)
+    ]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def label_colour(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill``."""
+    return "#000000" if contrast("#000000", fill) >= contrast("#ffffff", fill) else "#ffffff"
+
+
 def _bar_trace(segments: Sequence[Segment], legend: str, colour: str) -> dict[str, Any]:
     styles = [PHASE_STYLES.get(s.phase, (s.phase, 1.0, "", None)) for s in segments]
     labels = [escape(label) for label, *_ in styles]
+    # Labels sit on the fill; pick the colour that reads on it (the light page under it). A
+    # patterned fill is mostly the page: its colour covers PATTERN_SOLIDITY of the area.
+    text_colours = [
+        label_colour(blend(colour, opacity * (PATTERN_SOLIDITY if shape else 1.0)))
+        for _, opacity, shape, _ in styles
+    ]
     return {
         "type": "bar",
         "orientation": "h",
@@ -370,6 +512,7 @@ def _bar_trace(segments: Sequence[Segment], legend: str, colour: str) -> dict[st
         "textposition": "inside",
         "insidetextanchor": "middle",
         "textangle": 0,
+        "insidetextfont": {"color": text_colours},
         "customdata": [
             [_row(s.container), label, _wrap(s.why), _secs(s.start), _secs(s.end), legend]
             for s, label in zip(segments, labels, strict=True)
@@ -382,7 +525,11 @@ def _bar_trace(segments: Sequence[Segment], legend: str, colour: str) -> dict[st
         "marker": {
             "color": colour,
             "opacity": [opacity for _, opacity, _, _ in styles],
-            "pattern": {"shape": [shape for *_, shape, _ in styles], "solidity": 0.3},
+            "pattern": {
+                "shape": [shape for *_, shape, _ in styles],
+                "solidity": PATTERN_SOLIDITY,
+                "bgcolor": "#ffffff",
+            },
             "line": {
                 "color": [outline or colour for *_, outline in styles],
                 "width": [2 if outline else 1 for *_, outline in styles],

@@ -11,6 +11,7 @@ from advisor.core.errors import InputError
 from advisor.core.lifecycle import FIELD_NAMES, Assumptions, assumptions_from_mapping
 from advisor.core.versions import NEWEST, SUPPORTED, format_version
 from advisor.core.yamlload import decode
+from webui import limits
 
 VERSION_CHOICES = [(format_version(v), format_version(v)) for v in reversed(SUPPORTED)]
 ASSUMPTION_LABELS = {
@@ -81,8 +82,9 @@ class AnalyzeForm(forms.Form):
         limit = settings.ADVISOR_MAX_INPUT_BYTES
         if len(text.encode("utf-8", "surrogatepass")) > limit:
             raise forms.ValidationError(
-                f"The manifest is larger than {limit // 1024:,} KiB; analyse it with the "
-                "command line (manage.py analyze) instead."
+                f"The manifest is larger than {limits.manifest_limit()}, the most the analyser "
+                "accepts (here and in the API). Split it into smaller files and analyse them one "
+                "by one."
             )
         if not text.strip():
             raise forms.ValidationError("Paste a manifest or choose a file.")
@@ -93,7 +95,9 @@ class AnalyzeForm(forms.Form):
     def _read_upload(self, upload: Any) -> str:
         limit = settings.ADVISOR_MAX_INPUT_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {limit // 1024:,} KiB.")
+            raise forms.ValidationError(
+                f"The file is larger than {limits.manifest_limit()}, the most the analyser accepts."
+            )
         try:
             return decode(upload.read(), file=upload.name)
         except InputError as exc:

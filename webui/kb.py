@@ -127,17 +127,32 @@ def search(queryset: QuerySet[Review], text: str) -> QuerySet[Review]:
             )
         )
         query = SearchQuery(" ".join(words), search_type="websearch", config=SEARCH_CONFIG)
+        # Every word must match: in the text, or as one of the review's tags.
+        condition = Q()
+        for word in words:
+            tagged = Review.objects.filter(tags__name=_tag_word(word)).values("pk")
+            one = SearchQuery(word, search_type="websearch", config=SEARCH_CONFIG)
+            condition &= Q(search=one) | Q(pk__in=tagged)
         return (
             queryset.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(search=query)
+            .filter(condition)
             .order_by("-rank", "-updated", "-pk")
         )
     condition = Q()
     for word in words:
+        tagged = Review.objects.filter(tags__name__icontains=_tag_word(word)).values("pk")
         condition &= (
-            Q(title__icontains=word) | Q(description__icontains=word) | Q(manifest__icontains=word)
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(manifest__icontains=word)
+            | Q(pk__in=tagged)
         )
     return queryset.filter(condition)
+
+
+def _tag_word(word: str) -> str:
+    """A search word as a tag name: ``#Team-A`` finds the tag ``team-a``."""
+    return word.lstrip("#").lower()
 
 
 def filter_reviews(filters: dict[str, str]) -> QuerySet[Review]:

@@ -83,10 +83,10 @@ def patterns_over_time(
         "barmode": "stack",
         "showlegend": True,  # also for a single pattern: the legend names it
         "xaxis": axis(title="month created", type="category"),
-        "yaxis": axis(title="reviews", rangemode="tozero", tickformat="d"),
+        "yaxis": counts_axis(data, "y", title="reviews"),
     }
     if not data:
-        layout["annotations"] = [_note("No reviews yet")]
+        return empty(layout, "No reviews yet")
     return {"data": data, "layout": layout}
 
 
@@ -115,6 +115,9 @@ def top_findings(
                     for rule, (r, _) in zip(rules, ranked, strict=True)
                 ],
                 "marker": {"color": CONTAINER_PALETTE[0]},
+                "text": [n for _, n in ranked],
+                "textposition": "outside",
+                "cliponaxis": False,
                 "hovertemplate": (
                     "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
                     "raised in %{x} review(s)<extra></extra>"
@@ -126,13 +129,13 @@ def top_findings(
     )
     layout |= {
         "showlegend": False,
-        "xaxis": axis(title="reviews raising it", rangemode="tozero", tickformat="d"),
+        "xaxis": counts_axis(data, "x", title="reviews raising it"),
         "yaxis": axis(
             type="category", categoryorder="array", categoryarray=rules, autorange="reversed"
         ),
     }
     if not data:
-        layout["annotations"] = [_note("No review has raised a finding yet")]
+        return empty(layout, "No review has raised a finding yet")
     return {"data": data, "layout": layout}
 
 
@@ -182,15 +185,45 @@ def by_tag(
         "barmode": "stack",
         "showlegend": True,
         "xaxis": axis(title="tag", type="category", categoryorder="array", categoryarray=x),
-        "yaxis": axis(title="reviews", rangemode="tozero", tickformat="d"),
+        "yaxis": counts_axis(data, "y", title="reviews"),
     }
     if not data:
-        layout["annotations"] = [_note("No reviews yet")]
+        return empty(layout, "No reviews yet")
     return {"data": data, "layout": layout}
 
 
 # ---------------------------------------------------------------------------------------------
 # layout: shared with webui.charts
+
+
+def counts_axis(data: list[dict[str, Any]], key: str, *, title: str) -> dict[str, Any]:
+    """An axis of whole counts: integer ticks only (one per unit while the largest stack is
+    small), with room above the largest bar for its label."""
+    stacks: dict[Any, float] = defaultdict(float)
+    for trace in data:
+        other = "y" if key == "x" else "x"
+        for at, n in zip(trace.get(other, []), trace.get(key, []), strict=False):
+            stacks[at] += n or 0
+    top = max(stacks.values(), default=0)
+    options: dict[str, Any] = {"rangemode": "tozero", "tickformat": "d", "tick0": 0}
+    if top <= 10:
+        options["dtick"] = 1
+    options["range"] = [0, max(top, 1) * 1.15]
+    return axis(title=title, **options)
+
+
+def empty(layout: dict[str, Any], text: str) -> Figure:
+    """A chart with nothing to draw: one line of text, not a full-size empty plot."""
+    layout = dict(layout)
+    layout |= {
+        "height": 90,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "showlegend": False,
+        "annotations": [_note(text)],
+    }
+    return {"data": [], "layout": layout}
 
 
 def _note(text: str) -> dict[str, Any]:

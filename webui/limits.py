@@ -392,12 +392,22 @@ def too_large_response(handler: Callable[[HttpRequest], HttpResponse]) -> Callab
     return mark
 
 
+def manifest_limit() -> str:
+    """The largest manifest the web form and the API accept (ADVISOR_MAX_INPUT_BYTES), as
+    people read sizes: "2 MiB", "512 KiB"."""
+    limit = settings.ADVISOR_MAX_INPUT_BYTES
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024):,} MiB"
+    if limit >= 1024:
+        return f"{limit / 1024:,.0f} KiB"
+    return f"{limit:,} bytes"
+
+
 def too_large_message() -> str:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    size = f"larger than {limit // 1024:,} KiB" if limit is not None else "too large"
     return (
-        f"The request is {size} (or has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} "
-        "fields), so it was not read."
+        f"The request is too large (a manifest may be at most {manifest_limit()}, here and in "
+        f"the API; a form at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields), so it was "
+        "not read. Split the file into smaller ones and analyse them one by one."
     )
 
 

@@ -55,4 +55,7 @@ urlpatterns = [
     path("reviews/mine/", reviews.mine, name="reviews-mine"),
     path("reviews/deleted/", reviews.recently_deleted, name="reviews-deleted"),
     path("r/<str:slug>/reanalyse/", reviews.reanalyse, name="review-reanalyse"),
+    # One workload's detail, rendered when opened (many-workloads results and saved reviews).
+    path("analyze/w/<str:token>/<int:index>/", views.analyze_workload, name="analyze-workload"),
+    path("r/<str:slug>/w/<int:index>/", views.review_workload, name="review-workload"),
 ]

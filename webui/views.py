@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisor.core.analyze import Report, analyze
+from advisor.core.debug import kubectl_commands
 from advisor.core.errors import InputError
 from advisor.core.fixes import FixError, fix
 from advisor.core.intake import parse
 from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.patterns import PATTERNS, starter_manifest
+from advisor.core.report import to_dict
 from advisor.core.rules import REGISTRY
 from advisor.core.versions import parse_version
 from webui import limits, presenters, services
@@ -30,12 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _too_big(request: HttpRequest) -> HttpResponse:
-    limit = settings.ADVISOR_MAX_INPUT_BYTES
     form = AnalyzeForm()
-    message = (
-        f"The request is larger than {limit // 1024:,} KiB, so it was not read. Analyse large "
-        "files with the command line (manage.py analyze)."
-    )
+    message = limits.too_large_message()
     template = "analyze.html#result" if request.htmx else "analyze.html"
     return render(request, template, {"form": form, "too_big": message}, status=413)
 
@@ -61,7 +65,8 @@ def analyze_view(request: HttpRequest) -> HttpResponse:
         valid = form.is_valid()
     except RequestDataTooBig:
         return _too_big(request)
-    context: dict[str, Any] = {"form": form}
+    # A preview (the review editor's) shows the result without the analyser's own controls.
+    context: dict[str, Any] = {"form": form, "static_view": request.POST.get("preview") == "1"}
     if valid:
         report = run_analysis(form.cleaned_data)
         context |= result_context(report, form.cleaned_data["text"])
@@ -79,12 +84,118 @@ def run_analysis(data: dict[str, Any]) -> Report:
     )
 
 
+# Many workloads (README "Many workloads on one page"): above this many, the result opens on a
+# summary table and each workload's detail and charts are rendered only when it is opened, from
+# the report kept in Django's cache under an unguessable id for RESULT_SECONDS.
+RESULT_KEY = "advisor:result:"
+RESULT_SECONDS = 3600
+
+
+def inline_limit() -> int:
+    """How many workloads are rendered in full up front (ADVISOR_INLINE_WORKLOADS, default 12)."""
+    return int(settings.ADVISOR_INLINE_WORKLOADS)
+
+
 def result_context(report: Report, text: str) -> dict[str, Any]:
+    if len(report.workloads) > inline_limit():
+        token = secrets.token_urlsafe(18)
+        _keep(token, report)
+        return {
+            "report": report,
+            "summary": presenters.summary(report),
+            "detail_url": reverse("analyze-workload", args=[token, 0]).removesuffix("0/"),
+            "workloads": [],
+            "lines": [],  # the text is in the box; line links select the line there
+        }
     return {
         "report": report,
         "workloads": presenters.workload_views(report),
         "lines": presenters.manifest_lines(text),
     }
+
+
+def _keep(token: str, report: Report) -> dict[str, Any]:
+    """Keep a result for its workloads' details: the JSON document (plain data, picklable for
+    any cache backend) and the debug commands, which need the pod template it leaves out."""
+    kept = {
+        "snapshot": to_dict(report),
+        "commands": [kubectl_commands(w.workload) for w in report.workloads],
+    }
+    cache.set(RESULT_KEY + token, kept, RESULT_SECONDS)
+    return kept
+
+
+def _one_workload(
+    request: HttpRequest,
+    snapshot: dict[str, Any],
+    index: int,
+    commands: Any = None,
+    **extra: Any,
+) -> HttpResponse:
+    try:
+        view = presenters.workload_view_from_snapshot(snapshot, index)
+    except IndexError:
+        raise Http404("no such workload") from None
+    if commands is not None:
+        view = dataclasses.replace(view, commands=tuple(commands[index]))
+    context = {"w": view, "wl": view.report.workload, "form": AnalyzeForm()}
+    return render(request, "_result.html#workload", context | extra)
+
+
+@require_http_methods(["GET", "POST"])
+def analyze_workload(request: HttpRequest, token: str, index: int) -> HttpResponse:
+    """One workload of a many-workload result, rendered when the user opens it.
+
+    The result is read from the cache; if it is gone (expired, or kept by another worker's
+    per-process cache), the answer asks the page to POST the analyser's form here, and the
+    manifest is analysed again and kept under the same id.
+    """
+    kept = cache.get(RESULT_KEY + token)
+    if kept is None and request.method == "POST":
+        if (limited := limits.check_analysis(request)) is not None:
+            return limited.apply(_lazy_problem(limited.message, 429))
+        form = AnalyzeForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return _lazy_problem("The manifest in the box could not be analysed again.", 400)
+        report = run_analysis(form.cleaned_data)
+        kept = _keep(token, report)
+    if kept is None:
+        # Not a message: the page posts the form (htmx "load") and the workload renders.
+        url = reverse("analyze-workload", args=[token, index])
+        return HttpResponse(
+            f'<div class="lazy-slot" hx-post="{url}" hx-include="#analyze-form" '
+            'hx-trigger="load" hx-swap="outerHTML"><p class="muted">Analysing again…</p></div>'
+        )
+    return _one_workload(request, kept["snapshot"], index, kept["commands"])
+
+
+def _lazy_problem(message: str, status: int) -> HttpResponse:
+    html = format_html('<div class="alert error" role="alert">{}</div>', message)
+    return HttpResponse(html, status=status)
+
+
+@login_required
+@require_GET
+def review_workload(request: HttpRequest, slug: str, index: int) -> HttpResponse:
+    """One workload of a saved review's stored analysis, rendered when the reader opens it."""
+    from webui import reviews  # the review pages import these views' helpers
+
+    review = reviews._review_for(request, slug)
+    revision = _int(request.GET.get("revision"))
+    snapshot = review.snapshot
+    if revision is not None:
+        found = review.revisions.filter(number=revision).first()
+        if found is None:
+            raise Http404("no such revision")
+        snapshot = found.snapshot
+    return _one_workload(request, snapshot, index, review_view=True)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _fix_error(request: HttpRequest, form: AnalyzeForm, message: str, status: int) -> HttpResponse:
@@ -156,6 +267,7 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
         try:
             answers = answers_from_mapping(request.GET.dict())
             context |= _recommendation(answers, starter)
+            context["assumed"] = _assumed(request.GET)
         except ValueError as exc:
             context["error"] = str(exc)
     template = "questionnaire.html#recommendation" if request.htmx else "questionnaire.html"
@@ -163,7 +275,18 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
 
 
 def _questions(params: Any) -> list[dict[str, Any]]:
-    return [{"q": q, "value": params.get(q.id, q.default)} for q in QUESTIONS]
+    """Each question with the user's answer; nothing is chosen for them up front."""
+    return [{"q": q, "value": params.get(q.id, "")} for q in QUESTIONS]
+
+
+def _assumed(params: Any) -> list[tuple[str, str]]:
+    """The questions left unanswered and the value the recommendation took for each."""
+    out = []
+    for q in QUESTIONS:
+        if q.id != "need" and not params.get(q.id) and q.default:
+            label = dict(q.choices).get(q.default, q.default)
+            out.append((q.text, label))
+    return out
 
 
 def _recommendation(answers: Any, starter: StarterForm) -> dict[str, Any]:

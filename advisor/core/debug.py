@@ -91,6 +91,18 @@ def _target(workload: Workload, pod: str) -> str:
 
 
 def _selector(workload: Workload) -> str:
-    labels = get_map(workload.pod.metadata, "labels")
+    """``-l`` with the labels that pick the workload's pods: its selector's matchLabels
+    (spec.selector is the map itself for a ReplicationController); a Job's pods carry
+    ``job-name``; only without either, every pod template label."""
+    spec = get_map(workload.raw, "spec")
+    selector = spec.get("selector")
+    if isinstance(selector, dict) and workload.kind == "ReplicationController":
+        labels = selector
+    elif isinstance(selector, dict) and isinstance(selector.get("matchLabels"), dict):
+        labels = selector["matchLabels"]
+    elif workload.kind == "Job" and workload.name:
+        labels = {"job-name": workload.name}
+    else:
+        labels = get_map(workload.pod.metadata, "labels")
     pairs = [f"{k}={v}" for k, v in labels.items() if isinstance(v, (str, int))]
     return f" -l {shlex.quote(','.join(pairs))}" if pairs else ""

@@ -6,6 +6,36 @@
 "use strict";
 
 (() => {
+  // base.html loads this on every page and some pages load it again: run once.
+  if (window.advisorCharts) return;
+  window.advisorCharts = true;
+  // Where plotly.js is, for pages that did not load it themselves (a saved review, say): it is
+  // fetched (same origin, so the CSP allows it) only when a chart is about to be drawn.
+  const PLOTLY_SRC = document.currentScript ? document.currentScript.dataset.plotly : "";
+  let plotlyLoading = null;
+
+  function withPlotly(callback) {
+    if (typeof Plotly !== "undefined") return callback();
+    const ready = document.querySelector("script[src*='plotly-basic']");
+    if (!plotlyLoading) {
+      plotlyLoading = new Promise((resolve, reject) => {
+        let script = ready;
+        if (!script && PLOTLY_SRC) {
+          script = document.createElement("script");
+          script.src = PLOTLY_SRC;
+          document.head.appendChild(script);
+        }
+        if (!script) return reject(new Error("plotly.js is not loaded"));
+        script.addEventListener("load", resolve);
+        script.addEventListener("error", () => reject(new Error("plotly.js could not be loaded")));
+      });
+    }
+    return plotlyLoading.then(() => {
+      if (typeof Plotly === "undefined") throw new Error("plotly.js is not loaded");
+      return callback();
+    });
+  }
+
   const DARK = window.matchMedia("(prefers-color-scheme: dark)");
   const FONT = { dark: "#d4d4d4", light: "#333333" };
   const SELECTOR = "div.chart[data-figure]";
@@ -49,9 +79,16 @@
     div.dataset.drawn = "pending";
     div.setAttribute("role", "img");
     if (div.dataset.label) div.setAttribute("aria-label", div.dataset.label);
+    if (typeof Plotly === "undefined") {
+      Promise.resolve(withPlotly(() => plot(div))).catch((err) => fail(div, err));
+      return;
+    }
+    plot(div);
+  }
+
+  function plot(div) {
     let fig;
     try {
-      if (typeof Plotly === "undefined") throw new Error("plotly.js is not loaded");
       fig = readFigure(div.dataset.figure);
     } catch (err) {
       fail(div, err);
@@ -62,9 +99,35 @@
     Plotly.newPlot(div, fig.data, layout, configFor(div)).then(
       () => {
         div.dataset.drawn = "1";
+        drawKey(div, layout.meta && layout.meta.segment_styles);
       },
       (err) => fail(div, err),
     );
+  }
+
+  // The segment styles of a Gantt chart, as a key under it (webui/charts.py puts them in
+  // layout.meta: [label (HTML-escaped for plotly), pattern shape, outline colour]).
+  const SHAPES = { "": "solid", ".": "dots", "/": "slant", "x": "cross", "-": "lines" };
+
+  function drawKey(div, styles) {
+    if (!Array.isArray(styles) || !styles.length) return;
+    const old = div.nextElementSibling;
+    if (old && old.classList.contains("chart-key")) old.remove();
+    const list = document.createElement("ul");
+    list.className = "chart-key";
+    list.setAttribute("aria-label", "Segment styles");
+    for (const [label, shape, outline] of styles) {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = `swatch ${SHAPES[shape] || "solid"}${outline ? " outlined" : ""}`;
+      swatch.setAttribute("aria-hidden", "true");
+      const text = document.createElement("span");
+      // plotly labels are HTML-escaped; read them back as text, never as HTML.
+      text.textContent = new DOMParser().parseFromString(label, "text/html").documentElement.textContent;
+      item.append(swatch, text);
+      list.append(item);
+    }
+    div.after(list);
   }
 
   function fail(div, err) {

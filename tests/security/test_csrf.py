@@ -148,6 +148,12 @@ COVERED_POST: dict[str, Case] = {
         },
         302,
     ),
+    # A many-workloads result the cache lost: the page posts the box's text to render one.
+    "analyze-workload": (
+        lambda w: ["lost-result", 0],
+        lambda w: {"manifest": MANIFEST, "kubernetes_version": "1.37"},
+        200,
+    ),
     "login": (lambda w: [], lambda w: {"username": "author", "password": PASSWORD}, 302),
     "admin-login": (lambda w: [], lambda w: {"username": "author", "password": PASSWORD}, 302),
     "logout": (lambda w: [], lambda w: {}, 302),
@@ -174,6 +180,7 @@ GET_ONLY: dict[str, Callable[[World], list[Any]]] = {
     "reviews-mine": lambda w: [],
     "review-manifest": lambda w: [w.review.slug],
     "reviews-deleted": lambda w: [],
+    "review-workload": lambda w: [w.review.slug, 0],
     "reviews": lambda w: [],
     "review-stats": lambda w: [],
     "rule-reviews": lambda w: ["classic-sidecar-blocks-job"],

@@ -70,6 +70,7 @@ def only_workload(text: str, **options: object) -> WorkloadReport:
 
 
 def bars(fig: dict) -> list[dict]:
+    """The bar traces that draw data (not the legend entries naming segment styles)."""
     return [t for t in fig["data"] if t["type"] == "bar"]
 
 
@@ -203,7 +204,8 @@ def test_it_colours_gantt_bars_by_lifecycle_and_names_phases_in_text() -> None:
     init = trace(startup, "init container")
     assert init["base"] == [0.0, 1.0] and init["x"] == [1.0, 5.0]
     assert init["text"] == ["starting", "running to completion"]
-    assert init["marker"]["opacity"][0] != init["marker"]["opacity"][1]
+    # starting and running look different: a pattern on one, a solid fill on the other
+    assert init["marker"]["pattern"]["shape"][0] != init["marker"]["pattern"]["shape"][1]
     assert "init done: regular containers start" in [
         a["text"] for a in startup["layout"]["annotations"]
     ]
@@ -221,22 +223,37 @@ def test_it_tells_shutdown_phases_apart_without_colour() -> None:
     assert signals["x"] == [0.0, 1.0] and signals["y"] == ["app", "log-shipper"]
 
 
-def test_it_marks_the_grace_deadline_with_a_dashed_labelled_line() -> None:
+def test_it_marks_a_near_grace_deadline_with_a_dashed_labelled_line() -> None:
     (w,) = workloads(RESOURCES_EXAMPLE)
-    shutdown = charts.shutdown_gantt(w.shutdown, grace_seconds=30)
+    happens = w.shutdown.total_seconds
+    shutdown = charts.shutdown_gantt(w.shutdown, grace_seconds=round(happens * 1.5) or 1)
+    grace = float(round(happens * 1.5) or 1)
 
     (line,) = shutdown["layout"]["shapes"]
-    assert (line["x0"], line["x1"], line["yref"]) == (30.0, 30.0, "paper")
+    assert (line["x0"], line["x1"], line["yref"]) == (grace, grace, "paper")
     assert line["line"]["dash"] == "dash"
-    assert [a["text"] for a in shutdown["layout"]["annotations"]] == ["grace period 30s"]
-    assert shutdown["layout"]["xaxis"]["range"][1] > 30
+    assert [a["text"] for a in shutdown["layout"]["annotations"]] == [f"grace period {grace:g}s"]
+    assert shutdown["layout"]["xaxis"]["range"][1] > grace
+
+
+def test_the_shutdown_axis_fits_what_happens_not_a_far_grace_period() -> None:
+    (w,) = workloads(RESOURCES_EXAMPLE)
+    assert w.shutdown.total_seconds < 10
+    shutdown = charts.shutdown_gantt(w.shutdown, grace_seconds=300)
+
+    end = shutdown["layout"]["xaxis"]["range"][1]
+    assert w.shutdown.total_seconds < end < 2 * w.shutdown.total_seconds + 1
+    (note,) = shutdown["layout"]["annotations"]
+    assert note["text"].startswith("grace period 300s →") and note["x"] == 1.0
+    assert "300s" in shutdown["layout"]["title"]["text"]
 
 
 def test_it_uses_the_grace_period_the_simulation_used() -> None:
     (w,) = workloads(COCKROACH)
     shutdown = charts.workload_charts(w)["shutdown"]
 
-    assert [a["text"] for a in shutdown["layout"]["annotations"]] == ["grace period 60s"]
+    texts = [a["text"] for a in shutdown["layout"]["annotations"]]
+    assert len(texts) == 1 and texts[0].startswith("grace period 60s")
 
 
 def test_it_marks_sigkill_with_a_red_symbol_and_line() -> None:
@@ -343,3 +360,115 @@ def test_it_validates_against_the_plotly_js_the_browser_gets() -> None:
     vendored = ROOT / "static" / "vendor" / f"plotly-basic-{version}.min.js"
     assert vendored.is_file(), f"the vendored plotly.js differs from plotly.py's {version}"
     assert f"v{version}" in vendored.read_text(encoding="utf-8")[:200]
+
+
+def test_the_gantt_legend_names_every_segment_style_it_draws() -> None:
+    (w,) = workloads(RESOURCES_EXAMPLE, assumptions=Assumptions(exit_after_sigterm_seconds=60))
+    for fig, timeline in (
+        (charts.startup_gantt(w.startup), w.startup),
+        (charts.shutdown_gantt(w.shutdown, grace_seconds=30), w.shutdown),
+    ):
+        legend = {label for label, _, _ in fig["layout"]["meta"]["segment_styles"]}
+        drawn = {charts.PHASE_STYLES[s.phase][0] for s in timeline.segments}
+        assert legend == drawn
+    names = {charts.PHASE_STYLES[p][0] for p in charts.PHASE_STYLES}
+    for wanted in ("starting", "waiting for the startup probe", "running", "preStop"):
+        assert wanted in names
+    assert "terminating" in names and any("SIGKILL" in n for n in names)
+
+
+@pytest.mark.parametrize("path", corpus_files()[:20], ids=lambda p: p.name[-60:])
+def test_every_bar_label_reads_on_its_fill(path: Path) -> None:
+    for w in workloads(path, assumptions=Assumptions(exit_after_sigterm_seconds=45)):
+        for key in ("startup", "shutdown"):
+            for t in bars(charts.workload_charts(w)[key]):
+                pattern = t["marker"]["pattern"]
+                fills = [
+                    # a patterned fill shows its colour on only `solidity` of its area
+                    charts.blend(t["marker"]["color"], o * (pattern["solidity"] if shape else 1))
+                    for o, shape in zip(t["marker"]["opacity"], pattern["shape"], strict=True)
+                ]
+                for fill, text in zip(fills, t["insidetextfont"]["color"], strict=True):
+                    assert charts.contrast(text, fill) >= 4.5, (key, t["name"], fill)
+
+
+def test_a_jobs_timeline_shows_the_app_finishing_and_the_sidecar_keeping_it_alive() -> None:
+    (w,) = workloads(
+        CORPUS
+        / "kubernetes__website__content__en__examples__application__job__job-sidecar-legacy.yaml"
+    )
+    startup = charts.workload_charts(w)["startup"]
+    phases = {(y, text) for t in bars(startup) for y, text in zip(t["y"], t["text"], strict=True)}
+    assert ("myjob", "running to completion") in phases
+    assert ("logshipper", "keeps running (never exits)") in phases
+    keeps = next(
+        (t, i)
+        for t in bars(startup)
+        for i, y in enumerate(t["y"])
+        if t["text"][i] == "keeps running (never exits)"
+    )
+    trace_, i = keeps
+    runs_to = trace_["base"][i] + trace_["x"][i]
+    assert runs_to >= startup["layout"]["xaxis"]["range"][1] / 1.06 - 1e-6  # to the edge
+    assert any("keeps the Job running" in a["text"] for a in startup["layout"]["annotations"])
+    assert trace(startup, "event")["y"] == ["myjob"]  # its exit
+
+
+def test_a_native_sidecar_job_has_no_never_ending_bar() -> None:
+    (w,) = workloads(
+        CORPUS / "kubernetes__website__content__en__examples__application__job__job-sidecar.yaml"
+    )
+    startup = charts.workload_charts(w)["startup"]
+    assert all("keeps running (never exits)" not in t["text"] for t in bars(startup))
+
+
+def test_the_startup_title_gives_the_simulated_time_not_the_axis_end() -> None:
+    (w,) = workloads(RESOURCES_EXAMPLE)
+    startup = charts.startup_gantt(w.startup)
+    total = w.startup.total_seconds
+    assert f"after {round(total, 3):g}s" in startup["layout"]["title"]["text"]
+    assert startup["layout"]["xaxis"]["range"][1] > total
+
+
+def test_the_stats_charts_count_in_whole_numbers_with_room_for_labels() -> None:
+    from datetime import date
+
+    from webui import kb_charts
+
+    over_time = kb_charts.patterns_over_time(
+        [(date(2025, 1, 1), "native-sidecar", 2), (date(2025, 2, 1), "init", 1)]
+    )
+    yaxis = over_time["layout"]["yaxis"]
+    assert (yaxis["tick0"], yaxis["dtick"], yaxis["tickformat"]) == (0, 1, "d")
+    top = kb_charts.top_findings([("rule-a", 3), ("rule-b", 1)])
+    bar = top["data"][0]
+    assert bar["text"] == [3, 1] and bar["textposition"] == "outside"
+    assert bar["cliponaxis"] is False
+    assert top["layout"]["xaxis"]["range"][1] > 3  # the label of the longest bar fits
+    many = kb_charts.top_findings([("rule-a", 40)])
+    assert "dtick" not in many["layout"]["xaxis"] and many["layout"]["xaxis"]["tickformat"] == "d"
+
+
+def test_an_empty_stats_chart_is_one_line_of_text() -> None:
+    from webui import kb_charts
+
+    for empty in (
+        kb_charts.patterns_over_time([]),
+        kb_charts.top_findings([]),
+        kb_charts.by_tag([]),
+    ):
+        go.Figure(empty)
+        assert empty["data"] == [] and empty["layout"]["height"] <= 100
+        (note,) = empty["layout"]["annotations"]
+        assert note["text"].startswith("No review")
+        assert empty["layout"]["xaxis"]["visible"] is False
+
+
+def test_a_timeline_with_no_container_is_one_line_of_text() -> None:
+    from advisor.core.lifecycle import Timeline
+
+    nothing = Timeline(segments=(), markers=(), total_seconds=0.0, assumptions=(), notes=())
+    for fig in (charts.startup_gantt(nothing), charts.shutdown_gantt(nothing, grace_seconds=30)):
+        go.Figure(fig)
+        assert fig["data"] == [] and fig["layout"]["height"] <= 100
+        assert fig["layout"]["annotations"][0]["text"].startswith("no containers run")

@@ -225,3 +225,44 @@ def test_the_rules_page_shows_every_severity_a_rule_can_take(client: Client) -> 
         for severity in r.also:
             assert f">or {severity}</span>" in article
         assert r.severity_reason.split(":")[0] in article
+
+
+def test_it_counts_the_simulation_assumptions_it_lists(client: Client) -> None:
+    html = post_manifest(client, LEGACY_JOB, htmx=True).content.decode()
+    block = re.search(r'<details class="assumptions">(.*?)</details>', html, re.S).group(1)
+    listed = re.findall(r"<li>", block)
+    assert len(listed) == 4  # two start-up and two shutdown assumptions, for two containers
+    assert f"Simulation assumptions ({len(listed)} used)" in block
+
+
+def test_the_questionnaire_starts_with_nothing_chosen_and_names_what_it_assumed(
+    client: Client,
+) -> None:
+    page = client.get(reverse("questionnaire")).content.decode()
+    assert " checked" not in page
+    assert re.findall(r'<option value="[^"]+" selected>', page) == []
+    answer = client.get(reverse("questionnaire"), {"need": "outbound-proxy"}, **HTMX)
+    body = answer.content.decode()
+    assert "Not answered, so assumed" in body and "Use:" in body
+    answered = client.get(
+        reverse("questionnaire"),
+        {"need": "outbound-proxy", "kubernetes_version": "1.30"},
+        **HTMX,
+    ).content.decode()
+    assert body.count("<li>") > answered.count("<li>")  # one assumption fewer
+
+
+def test_the_size_limit_is_one_setting_told_the_same_way_to_web_and_api_users(
+    client: Client, settings
+) -> None:
+    settings.ADVISOR_MAX_INPUT_BYTES = 2048
+    big = LEGACY_JOB + "# " + "x" * 3000 + "\n"
+    web = post_manifest(client, big, htmx=True).content.decode()
+    api = client.post("/api/v1/analyze", {"manifest": big}, content_type="application/json")
+    assert api.status_code == 413
+    assert "2 KiB" in web and "2 KiB" in api.json()["detail"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    refused = post_manifest(client, big, htmx=True)
+    assert refused.status_code == 413 and "2 KiB" in refused.content.decode()
+    for page in (web, refused.content.decode(), client.get(reverse("login")).content.decode()):
+        assert "manage.py" not in page
