@@ -17,6 +17,7 @@ from advisor.core.report import quantities
 from advisor.core.rules import REGISTRY, SEVERITIES, Finding
 from advisor.core.sizing import Phase, Sizing
 from advisor.core.versions import parse_version
+from advisor.core.wiring import Dangling, Edge, Listener, Wiring
 from webui import charts
 
 SEVERITY_LABEL = {"error": "Error", "warning": "Warning", "info": "Info"}
@@ -300,6 +301,51 @@ def _workload_from(w: Mapping[str, Any]) -> WorkloadReport:
         suppressed=tuple(_finding_from(f) for f in w.get("suppressed", [])),
         ignored_rules=tuple(w.get("ignored_rules", [])),
         hpas=tuple(w.get("hpas", [])),
+        wiring=_wiring_from(w.get("wiring"), tuple(c.name for c in containers)),
+    )
+
+
+def _wiring_from(data: Mapping[str, Any] | None, containers: tuple[str, ...]) -> Wiring | None:
+    """The wiring a snapshot stored (snapshots older than the wiring model have none)."""
+    if not data:
+        return None
+
+    def listener(x: Mapping[str, Any]) -> Listener:
+        return Listener(
+            x.get("container", ""), x.get("port", 0), x.get("evidence", ""), x.get("line")
+        )
+
+    return Wiring(
+        containers=containers,
+        edges=tuple(
+            Edge(
+                kind=e.get("kind", "network"),
+                source=e.get("from", ""),
+                target=e.get("to", ""),
+                port=e.get("port"),
+                volume=e.get("volume"),
+                evidence=e.get("evidence", ""),
+                line=e.get("line"),
+                directed=bool(e.get("directed", True)),
+            )
+            for e in data.get("edges", [])
+        ),
+        listeners=tuple(listener(x) for x in data.get("listeners", [])),
+        dangling=tuple(
+            Dangling(
+                container=d.get("from", ""),
+                port=d.get("port", 0),
+                evidence=d.get("evidence", ""),
+                line=d.get("line"),
+                near=(
+                    Listener(d["near"].get("container", ""), d["near"].get("port", 0), "", None)
+                    if d.get("near")
+                    else None
+                ),
+            )
+            for d in data.get("dangling", [])
+        ),
+        mesh_proxy=data.get("mesh_proxy"),
     )
 
 

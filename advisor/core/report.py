@@ -109,7 +109,7 @@ def wiring_dict(w: WorkloadReport) -> dict[str, Any]:
     """The pod's wiring: edges (kind, from, to, port or volume, evidence, line) and loose ends."""
     wiring = w.wiring
     if wiring is None:
-        return {"edges": [], "dangling": [], "mesh_proxy": None}
+        return {"edges": [], "dangling": [], "listeners": [], "mesh_proxy": None}
     return {
         "edges": [
             {
@@ -133,6 +133,10 @@ def wiring_dict(w: WorkloadReport) -> dict[str, Any]:
                 "near": ({"container": d.near.container, "port": d.near.port} if d.near else None),
             }
             for d in wiring.dangling
+        ],
+        "listeners": [
+            {"container": x.container, "port": x.port, "evidence": x.evidence, "line": x.line}
+            for x in wiring.listeners
         ],
         "mesh_proxy": wiring.mesh_proxy,
     }
