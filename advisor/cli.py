@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from advisor.core.analyze import Options, Report, analyze
+from advisor.core.budget import DEFAULT_BUDGET, DESCRIPTIONS, Budget
 from advisor.core.errors import InputError
 from advisor.core.lifecycle import assumptions_from_mapping
 from advisor.core.report import to_json, to_sarif, to_text
@@ -79,6 +80,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-bytes", type=int, default=Limits().max_bytes, help="largest input accepted"
     )
+    for name, what in DESCRIPTIONS.items():  # the rest of the budget (README "Limits")
+        if name != "max_bytes":
+            flag = "--" + name.replace("_", "-")
+            default = getattr(DEFAULT_BUDGET, name)
+            parser.add_argument(flag, type=int, default=default, help=f"most {what}")
 
 
 def main(
@@ -116,7 +122,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
     report = analyze(inputs, options=options)
-    stdout.write(render(report, args.format))
+    output = render(report, args.format)
+    if len(output) > options.limits.max_output_bytes:  # characters: a lower bound of the bytes
+        stderr.write(f"error: {options.limits.exceeded('max_output_bytes').message}\n")
+        return EXIT_USAGE
+    stdout.write(output)
     for problem in report.errors:
         where = f"document {problem.document}, " if problem.document else ""
         stderr.write(
@@ -135,7 +145,7 @@ def _options(args: argparse.Namespace) -> Options:
         kubernetes_version=version,
         api_defaults=not args.no_api_defaults,
         assumptions=assumptions,
-        limits=Limits(max_bytes=args.max_bytes),
+        limits=Budget(**{name: getattr(args, name) for name in DESCRIPTIONS}),
         catalogue=catalogue,
     )
 

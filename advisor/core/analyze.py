@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from advisor.core import ANALYZER_VERSION
+from advisor.core.budget import Budget, BudgetExceeded
 from advisor.core.errors import InputError
 from advisor.core.intake import hpa_targets, listed_only, read_document
 from advisor.core.lifecycle import Assumptions, Timeline, simulate_shutdown, simulate_startup
@@ -120,13 +121,20 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
     skipped: list[Skipped] = []
     errors: list[Problem] = []
     targets: dict[tuple[str, str, str], tuple[int, Workload, dict]] = {}
+    budget = opts.limits
     for file, data in inputs:
         try:
             text = decode(data, file=file) if isinstance(data, bytes) else data
-            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
+            documents = iter_documents(text, file=file, limits=budget, shallow=listed_only)
             for document in documents:
                 for entry in read_document(document, file=file):
                     if isinstance(entry, Workload):
+                        if len(reports) >= budget.max_workloads:
+                            raise _over("max_workloads", budget, entry)
+                        if _containers(entry) > budget.max_containers:
+                            breach = _over("max_containers", budget, entry)
+                            errors.append(Problem(file, entry.document, entry.line, breach.message))
+                            continue
                         report, roles = analyze_workload(entry, opts, catalogue)
                         slim = _slim(entry)
                         key = (entry.kind, entry.name, entry.namespace or "default")
@@ -150,6 +158,18 @@ def _analyze(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> Report
         skipped=tuple(skipped),
         errors=tuple(errors),
     )
+
+
+def _containers(workload: Workload) -> int:
+    return len(workload.pod.init_containers) + len(workload.pod.containers)
+
+
+def _over(limit: str, budget: Budget, w: Workload) -> BudgetExceeded:
+    if limit == "max_containers":
+        detail = f"{w.kind} '{w.name}' has {_containers(w):,} containers"
+    else:
+        detail = f"{w.kind} '{w.name}' and the workloads after it were not analysed"
+    return budget.exceeded(limit, file=w.file, document=w.document, line=w.line, detail=detail)
 
 
 KEPT_CONTAINER_FIELDS = ("name", "image", "resources", "restartPolicy", "ports")
