@@ -37,10 +37,11 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from advisor.core.analyze import Report, WorkloadReport, analyze_text
+from advisor.core.budget import DEFAULT_BUDGET, BudgetExceeded
 from advisor.core.intake import HPA_KIND, MAX_LIST_DEPTH, POD_PATHS
 from advisor.core.rules import Finding
 from advisor.core.versions import NEWEST, feature_state, format_version
-from advisor.core.yamlload import numbered_chunks
+from advisor.core.yamlload import load_documents, numbered_chunks
 
 CLASSIC_SIDECAR = "classic-sidecar-blocks-job"
 STARTUP_PROBE = "sidecar-without-startup-probe"
@@ -222,6 +223,7 @@ def _patch_document(
     context: str,
 ) -> tuple[str, _Outcome]:
     """Load one document, patch it, and return its new text (LF line ends) and the outcome."""
+    _within_budget(source, where=where, first_line=first_line)
     codec = _codec_for(source, context=context)
     data = codec.load(source, where=where, first_line=first_line)
     reflowed = isinstance(codec, _YamlCodec) and _to_block_style(data)
@@ -337,17 +339,36 @@ class _Codec(ABC):
         return value
 
     def same(self, one: str, other: str) -> bool:
-        """Tell whether two texts hold the same data (and key order)."""
-        try:
-            return bool(
-                self.load(one, where="", first_line=1) == self.load(other, where="", first_line=1)
-            )
-        except (FixError, RecursionError):  # a document that refers to itself via an alias
-            return False
+        """Tell whether two texts hold the same data (and key order).
+
+        Compared through the core loader's bounded representation, never by comparing
+        round-trip documents: their aliases share nodes, and ``==`` walks every path through
+        them (exponential in the nesting of aliases).
+        """
+        first, second = _canonical(one), _canonical(other)
+        return first is not None and first == second
 
     def comment(self, mapping: Any, key: str, text: str) -> bool:
         """Put ``text`` as a comment on ``key``'s line; False when the format has none."""
         return False
+
+
+def _canonical(text: str) -> str | None:
+    """The data of a one-document text as JSON (key order kept), or None if it cannot load."""
+    documents = [d for d in load_documents(text) if d.error is not None or d.value is not None]
+    if len(documents) != 1 or documents[0].error is not None:
+        return None
+    return json.dumps(documents[0].value, default=str)
+
+
+def _within_budget(source: str, *, where: str, first_line: int) -> None:
+    """Refuse a document the core loader refuses (alias bombs, depth, long numbers) before any
+    round-trip work: ruamel keeps aliases as shared nodes, and walking them is unbounded."""
+    for document in load_documents(source, limits=DEFAULT_BUDGET):
+        if isinstance(document.error, BudgetExceeded):  # syntax errors: ruamel says its own way
+            err = document.error
+            line = f", line {err.line + first_line - 1}" if err.line is not None else ""
+            raise FixError(f"{where}{line}: {err.message}")
 
 
 class _YamlCodec(_Codec):

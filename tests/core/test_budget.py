@@ -9,6 +9,7 @@ import pytest
 from advisor.core import sizing
 from advisor.core.analyze import analyze_text
 from advisor.core.budget import Budget, BudgetExceeded, limit_of
+from advisor.core.fixes import FixError, fix
 from advisor.core.report import to_dict
 from advisor.core.yamlload import Limits, load_documents
 
@@ -114,3 +115,30 @@ def test_the_report_grows_linearly_with_the_containers() -> None:
     small = len(json.dumps(to_dict(analyze_text(sidecars(50)))))
     large = len(json.dumps(to_dict(analyze_text(sidecars(200 - 1)))))
     assert large < 5 * small  # 4x the containers; a square breakdown would be 16x
+
+
+def _job_with_aliases(levels: int) -> str:
+    lines = ["        a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"]
+    for i in range(1, levels):
+        lines.append(f"        a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n")
+    return (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n"
+        "    metadata:\n      annotations:\n" + "".join(lines) + "    spec:\n"
+        "      restartPolicy: Never\n      containers:\n      - name: app\n        image: busybox\n"
+        '        command: [sh, -c, "echo hi"]\n      - name: logshipper\n        image: busybox\n'
+        '        command: [sh, -c, "tail -F /opt/logs.txt"]\n'
+    )
+
+
+def test_the_fix_refuses_an_alias_bomb_before_round_trip_work() -> None:
+    text = _job_with_aliases(9)  # 10**9 nodes once expanded; under 1 KB as written
+    assert len(text) < 1024
+    with pytest.raises(FixError, match=r"line 9: .*max_nodes = 200,000"):
+        fix(text, rule="classic-sidecar-blocks-job", document=1, container="logshipper")
+
+
+def test_the_fix_still_patches_a_document_with_a_few_aliases() -> None:
+    patched = fix(
+        _job_with_aliases(3), rule="classic-sidecar-blocks-job", document=1, container="logshipper"
+    ).patched
+    assert "restartPolicy: Always" in patched and "a2: &a2 [*a1" in patched
