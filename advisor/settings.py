@@ -83,6 +83,9 @@ MIDDLEWARE = [
     # reads it: no middleware above reads the body (CSRF reads the form in process_view, after
     # every middleware's request phase), and being last its 413 page knows the user and htmx.
     "webui.limits.RequestSizeMiddleware",
+    # 422 for JSON bodies nested too deep or holding NUL / lone surrogates; 413 for answers over
+    # ADVISOR_MAX_OUTPUT_BYTES (README "Limits"). After the size check: it reads JSON bodies.
+    "webui.budget.BodyBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"

@@ -10,18 +10,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
+from advisor.core.budget import check_storable
 from advisor.core.matrix import answers_from_mapping, recommend
 from advisor.core.redact import redact
 from advisor.core.report import to_dict
 from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
 from advisor.core.versions import parse_version
-from advisor.core.yamlload import Limits
+from webui.budget import budget as web_budget
+from webui.budget import refuse_breach
 from webui.models import CatalogueImage, Review, ReviewRule, Revision, Tag
 
 
@@ -66,9 +67,7 @@ def analyse(
     options = Options(
         kubernetes_version=parse_version(kubernetes_version),
         api_defaults=api_defaults,
-        limits=Limits(
-            max_bytes=settings.ADVISOR_MAX_INPUT_BYTES, max_depth=settings.ADVISOR_MAX_DEPTH
-        ),
+        limits=web_budget(),
         catalogue=team_catalogue(),
         **({"assumptions": assumptions} if assumptions is not None else {}),
     )
@@ -103,11 +102,13 @@ def prepare(
     if kind == Review.Kind.QUESTIONNAIRE:
         return _prepare_answers(dict(answers or {}), kubernetes_version)
     redactions: list[dict[str, Any]] = []
+    check_storable(manifest, name="manifest")  # every save path: PostgreSQL refuses NUL
     if redact_secrets:
         result = redact(manifest)
         manifest = result.text
         redactions = [asdict(r) for r in result.redactions]
     report = analyse(manifest, kubernetes_version=kubernetes_version, api_defaults=api_defaults)
+    refuse_breach(report)  # a manifest over the budget is never stored
     snapshot = to_dict(report)
     return Prepared(
         kind=Review.Kind.MANIFEST,

@@ -19,7 +19,7 @@ from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.patterns import PATTERNS, starter_manifest
 from advisor.core.rules import REGISTRY
 from advisor.core.versions import parse_version
-from webui import limits, presenters, services
+from webui import budget, limits, presenters, services
 from webui.forms import AnalyzeForm, StarterForm
 
 
@@ -62,11 +62,13 @@ def analyze_view(request: HttpRequest) -> HttpResponse:
     except RequestDataTooBig:
         return _too_big(request)
     context: dict[str, Any] = {"form": form}
+    status = 400
     if valid:
         report = run_analysis(form.cleaned_data)
         context |= result_context(report, form.cleaned_data["text"])
+        status = budget.status_of(report)  # 413/422 over the budget, the message in the result
     template = "analyze.html#result" if request.htmx else "analyze.html"
-    return render(request, template, context, status=200 if valid else 400)
+    return render(request, template, context, status=status)
 
 
 def run_analysis(data: dict[str, Any]) -> Report:

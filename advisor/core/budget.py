@@ -106,3 +106,29 @@ def limit_of(message: str) -> str | None:
         if f"({name} = " in message:
             return name
     return None
+
+
+def check_storable(text: str, *, name: str = "", file: str = "") -> None:
+    """Refuse text a database cannot store: NUL characters and lone surrogates.
+
+    PostgreSQL refuses both (and SQLite would keep them only to fail later on export); the
+    message names the line so the user can find the character. ``name`` says which field.
+    """
+    bad = _unstorable(text)
+    if bad is None:
+        return
+    at, what = bad
+    line = text.count("\n", 0, at) + 1
+    raise InputError(f"{what}, which cannot be stored; remove it", file=name or file, line=line)
+
+
+def _unstorable(text: str) -> tuple[int, str] | None:
+    at = text.find("\x00")
+    if at >= 0:
+        return at, "a NUL character (U+0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        return exc.start, f"a lone surrogate (U+{code:04X}), not valid Unicode text"
+    return None
