@@ -264,11 +264,14 @@ def _hline(
     )
 
 
+_CAP = 2**63 - 1  # Kubernetes caps a quantity's magnitude there; beyond, floats overflow
+
+
 def _in_unit(q: Quantity, resource: str) -> float:
-    """Return ``q`` in cores (cpu) or MiB (memory)."""
+    """Return ``q`` in cores (cpu) or MiB (memory), capped at 2^63-1 units (``1e999``)."""
     if resource == "cpu":
-        return q.nanos / 1e9
-    return float(q.value / RESOURCES[resource][2])
+        return max(-_CAP, min(_CAP, q.nanos)) / 1e9
+    return float(max(-_CAP, min(_CAP, q.value)) / RESOURCES[resource][2])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -114,3 +114,13 @@ def test_an_answer_over_the_output_budget_is_a_413(settings) -> None:
     response = Client().post(f"{API}/analyze", POD, content_type="application/yaml")
     assert response.status_code == 413
     assert "(max_output_bytes = 2,000 bytes of output)" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_quantity_past_what_a_float_holds_is_charted_not_a_500() -> None:
+    text = POD.replace("image: nginx}", "image: nginx, resources: {requests: {cpu: 1e999}}}")
+    response = Client().post("/analyze/", {"manifest": text, "kubernetes_version": "1.37"})
+    assert response.status_code == 200
+    assert (
+        "9223372036854775807" in response.content.decode() or "1e999" in response.content.decode()
+    )
