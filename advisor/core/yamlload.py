@@ -181,11 +181,24 @@ def iter_documents(
             detail=f"input is larger than the limit of {limits.max_bytes:,} bytes",
         )
     text = text.removeprefix("\ufeff")
+    _refuse_surrogates(text, file)
     try:
         yield from _documents(text, file, limits, shallow)
     finally:
         # The tag cache holds strings of this input; do not keep them after it is read.
         _FastLoader.resolve.cache_clear()
+
+
+def _refuse_surrogates(text: str, file: str) -> None:
+    """A lone surrogate (from a JSON escape such as ``\\ud800``) is not text libyaml can read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        code = ord(text[exc.start])
+        raise InputError(
+            f"a lone surrogate (U+{code:04X}), not valid Unicode text", file=file, line=line
+        ) from None
 
 
 def _documents(

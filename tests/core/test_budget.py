@@ -142,3 +142,9 @@ def test_the_fix_still_patches_a_document_with_a_few_aliases() -> None:
         _job_with_aliases(3), rule="classic-sidecar-blocks-job", document=1, container="logshipper"
     ).patched
     assert "restartPolicy: Always" in patched and "a2: &a2 [*a1" in patched
+
+
+def test_a_lone_surrogate_is_an_error_with_its_line_not_an_exception() -> None:
+    report = analyze_text(POD.format(name="p", grace=30) + "# \ud800\n")
+    [problem] = report.errors
+    assert problem.line == 8 and "lone surrogate (U+D800)" in problem.message
