@@ -6,6 +6,7 @@ Views and API endpoints stay thin: they validate input, call these functions, an
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from django.db.models import F, Max
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
 from advisor.core.budget import check_storable
-from advisor.core.matrix import answers_from_mapping, recommend
+from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.redact import redact
 from advisor.core.report import to_dict
 from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
@@ -124,6 +125,7 @@ def prepare(
 
 
 def _prepare_answers(answers: dict[str, Any], kubernetes_version: str) -> Prepared:
+    _check_answers(answers)  # what is stored always re-imports (webui.exchange's rules)
     answers.setdefault("kubernetes_version", kubernetes_version)
     recommendation = recommend(answers_from_mapping(answers))
     snapshot = {
@@ -141,6 +143,18 @@ def _prepare_answers(answers: dict[str, Any], kubernetes_version: str) -> Prepar
         rule_ids=[],
         pattern=recommendation.pattern,
     )
+
+
+def _check_answers(answers: Mapping[str, Any]) -> None:
+    """Answers to the questionnaire's questions only, each a plain value a database stores."""
+    known = {q.id for q in QUESTIONS}
+    for name, value in answers.items():
+        if name not in known:
+            raise ValueError(f"answers: unknown question {str(name)[:60]!r}")
+        if value is not None and not isinstance(value, str | bool | int | float):
+            raise ValueError(f"answers: {name} must be a plain value")
+        if isinstance(value, str):
+            check_storable(value, name=f"answers: {name}")
 
 
 def rule_ids_of(snapshot: Mapping[str, Any]) -> list[str]:
@@ -280,9 +294,18 @@ def _set_rules(review: Review, rule_ids: Iterable[str]) -> None:
     ReviewRule.objects.bulk_create(ReviewRule(review=review, rule_id=r) for r in set(rule_ids))
 
 
+TAG = re.compile(r"[A-Za-z0-9_-]{1,50}")  # the API's TagName rule, for the HTML forms too
+
+
 def parse_tags(text: str) -> list[str]:
-    """Tags typed as 'a, b c' -> ['a', 'b', 'c']."""
-    return [t for t in text.replace(",", " ").split() if t]
+    """Tags typed as 'a, b C' -> ['a', 'b', 'c']; raise ValueError for one the API refuses."""
+    tags = [t for t in text.replace(",", " ").split() if t]
+    bad = [t for t in tags if not TAG.fullmatch(t)]
+    if bad:
+        raise ValueError(
+            f"tag {bad[0][:60]!r}: use 1 to 50 letters, digits, '-' or '_' (as the API does)"
+        )
+    return list(dict.fromkeys(t.lower() for t in tags))
 
 
 # --- comparing analyses --------------------------------------------------------------------

@@ -124,3 +124,31 @@ def test_a_quantity_past_what_a_float_holds_is_charted_not_a_500() -> None:
     assert (
         "9223372036854775807" in response.content.decode() or "1e999" in response.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_the_html_forms_apply_the_apis_tag_rules(token) -> None:
+    client = Client()
+    client.force_login(User.objects.get(username="ada"))
+    fields = {"title": "t", "manifest": POD, "kubernetes_version": "1.37"}
+    response = client.post("/reviews/save/", fields | {"tags": "ok, bad!tag"})
+    assert response.status_code == 400
+    assert "bad!tag" in response.content.decode() and not Review.objects.exists()
+    response = client.post("/reviews/save/", fields | {"tags": "Ok, ok web"})
+    review = Review.objects.get()
+    assert sorted(review.tags.values_list("name", flat=True)) == ["ok", "web"]
+
+
+@pytest.mark.django_db
+def test_questionnaire_answers_are_checked_against_the_questions(token) -> None:
+    answers = {"need": "outbound-proxy", "bogus": "1"}
+    body = json.dumps({"title": "t", "kind": "questionnaire", "answers": answers})
+    response = Client().post(f"{API}/reviews", body, content_type="application/json", **token)
+    assert response.status_code == 422
+    assert "unknown question 'bogus'" in response.content.decode()
+    client = Client()
+    client.force_login(User.objects.get(username="ada"))
+    fields = {"title": "t", "kind": "questionnaire", "need": "outbound-proxy", "extra": "x"}
+    response = client.post("/reviews/save/", fields)
+    assert response.status_code == 400 and "unknown question" in response.content.decode()
+    assert not Review.objects.exists()
