@@ -7,7 +7,10 @@ everything). Its database is PostgreSQL when ``DATABASE_URL`` names one (a throw
 ``<name>_hostile_<pid>`` is created beside it and dropped after), else a SQLite file: in CI the
 suite runs in both passes, on SQLite first and on PostgreSQL second.
 
-For each input and path, one request, and after it: no 5xx, an answer within 2 s (the client's
+Paths: the analyse form (htmx), ``/fix/``, ``POST /api/v1/analyze`` (YAML and JSON bodies),
+review save, edit and import in HTML, re-analysis, the questionnaire's starter (the input in its
+name fields), review create and edit in the API; a JSON body nested 20,000 deep goes to the
+three JSON endpoints. For each input and path, one request, and after it: no 5xx, an answer within 2 s (the client's
 timeout), each worker's peak resident size (``VmHWM``) under 512 MiB (the shipped manifests'
 limit), the same worker PIDs as at the start (none killed by gunicorn's timeout or the kernel),
 and ``/healthz`` answering 200 throughout (a thread polls it while the requests run). The
@@ -319,6 +322,14 @@ PATHS: dict[str, Callable[[Session, str], Answer]] = {
     ),
     "import": lambda s, t: s.form(
         "/reviews/import/", {"document": json.dumps(s.export | {"manifest": t})}
+    ),
+    "reanalyse": lambda s, t: s.form(f"/r/{s.slug}/reanalyse/", {"version": str(s.version())}),
+    "starter": lambda s, t: s.server.get(
+        "/questionnaire/?"
+        + urllib.parse.urlencode(
+            {"need": "outbound-proxy", "app_name": raw(t[:600]), "helper_image": raw(t[:600])}
+        ),
+        {"HX-Request": "true"},
     ),
     "api-save": lambda s, t: s.api(
         "POST", "/reviews", as_json({"title": "t", "manifest": t}), "application/json"
