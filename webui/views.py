@@ -145,6 +145,7 @@ def _apply_fix(data: dict[str, Any], raw: str) -> Any:
         container=target.get("container"),
         hpa=target.get("hpa"),
         kubernetes_version=parse_version(data["kubernetes_version"]),
+        budget=budget.budget(),
     )
 
 

@@ -37,7 +37,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from advisor.core.analyze import Report, WorkloadReport, analyze_text
-from advisor.core.budget import DEFAULT_BUDGET, BudgetExceeded
+from advisor.core.budget import DEFAULT_BUDGET, Budget, BudgetExceeded
 from advisor.core.intake import HPA_KIND, MAX_LIST_DEPTH, POD_PATHS
 from advisor.core.rules import Finding
 from advisor.core.versions import NEWEST, feature_state, format_version
@@ -104,6 +104,7 @@ def fix(
     workload: str | None = None,
     file: str = "manifest.yaml",
     kubernetes_version: tuple[int, int] = NEWEST,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> Fix:
     """Apply the mechanical fix for ``rule`` to document ``document`` of ``text``.
 
@@ -127,7 +128,7 @@ def fix(
             text, document, container=container, workload=workload, file=file, version=version
         )
         patch = functools.partial(_fix_sidecar, rule=rule, container=container, workload=workload)
-    return _apply(text, rule=rule, document=document, file=file, patch=patch)
+    return _apply(text, rule=rule, document=document, file=file, patch=patch, budget=budget)
 
 
 def fixes_for(
@@ -194,6 +195,7 @@ def _apply(
     document: int,
     file: str,
     patch: Callable[[Any, _Codec], _Outcome],
+    budget: Budget = DEFAULT_BUDGET,
 ) -> Fix:
     """Patch document ``document`` of ``text`` with ``patch`` and build the :class:`Fix`."""
     bom = "\ufeff" if text.startswith("\ufeff") else ""
@@ -204,7 +206,7 @@ def _apply(
     source = chunk.replace("\r\n", "\n")
     where = f"{file}: document {document}"
     merged, outcome = _patch_document(
-        source, patch, where=where, first_line=span.first_line, context=body
+        source, patch, where=where, first_line=span.first_line, context=body, budget=budget
     )
     replacement = _restore_ends(merged, source=source, newline=newline)
     if span.start > 0 and body[span.start - 1] != "\n" and not replacement[:1].isspace():
@@ -221,9 +223,10 @@ def _patch_document(
     where: str,
     first_line: int,
     context: str,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> tuple[str, _Outcome]:
     """Load one document, patch it, and return its new text (LF line ends) and the outcome."""
-    _within_budget(source, where=where, first_line=first_line)
+    _within_budget(source, where=where, first_line=first_line, budget=budget)
     codec = _codec_for(source, context=context)
     data = codec.load(source, where=where, first_line=first_line)
     reflowed = isinstance(codec, _YamlCodec) and _to_block_style(data)
@@ -361,10 +364,10 @@ def _canonical(text: str) -> str | None:
     return json.dumps(documents[0].value, default=str)
 
 
-def _within_budget(source: str, *, where: str, first_line: int) -> None:
+def _within_budget(source: str, *, where: str, first_line: int, budget: Budget) -> None:
     """Refuse a document the core loader refuses (alias bombs, depth, long numbers) before any
     round-trip work: ruamel keeps aliases as shared nodes, and walking them is unbounded."""
-    for document in load_documents(source, limits=DEFAULT_BUDGET):
+    for document in load_documents(source, limits=budget):
         if isinstance(document.error, BudgetExceeded):  # syntax errors: ruamel says its own way
             err = document.error
             line = f", line {err.line + first_line - 1}" if err.line is not None else ""
