@@ -152,3 +152,23 @@ def test_questionnaire_answers_are_checked_against_the_questions(token) -> None:
     response = client.post("/reviews/save/", fields)
     assert response.status_code == 400 and "unknown question" in response.content.decode()
     assert not Review.objects.exists()
+
+
+def test_the_resource_chart_of_a_big_pod_grows_with_its_containers() -> None:
+    from advisor.core.analyze import analyze_text
+    from webui.charts import resource_chart
+
+    def bars(n: int) -> int:
+        inits = "".join(
+            f"  - {{name: s{i}, image: envoy, restartPolicy: Always, "
+            f"resources: {{requests: {{cpu: 10m}}}}}}\n"
+            for i in range(n)
+        )
+        text = f"kind: Pod\nmetadata: {{name: p}}\nspec:\n  initContainers:\n{inits}"
+        text += "  containers:\n  - {name: app, image: nginx, resources: {requests: {cpu: 1}}}\n"
+        sizing = analyze_text(text).workloads[0].sizing
+        figure = resource_chart(sizing, resource="cpu")
+        return sum(len(t["x"]) for t in figure["data"] if t["type"] == "bar")
+
+    assert bars(10) == 11 * 11  # a small pod: each container's bar across every phase
+    assert bars(150) == 151  # a big one: each container once, where it starts

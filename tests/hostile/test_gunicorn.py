@@ -10,11 +10,12 @@ suite runs in both passes, on SQLite first and on PostgreSQL second.
 Paths: the analyse form (htmx), ``/fix/``, ``POST /api/v1/analyze`` (YAML and JSON bodies),
 review save, edit and import in HTML, re-analysis, the questionnaire's starter (the input in its
 name fields), review create and edit in the API; a JSON body nested 20,000 deep goes to the
-three JSON endpoints. For each input and path, one request, and after it: no 5xx, an answer within 2 s (the client's
-timeout), each worker's peak resident size (``VmHWM``) under 512 MiB (the shipped manifests'
-limit), the same worker PIDs as at the start (none killed by gunicorn's timeout or the kernel),
-and ``/healthz`` answering 200 throughout (a thread polls it while the requests run). The
-command line gets the same inputs in one process: exit code 0, 1 or 2 and never a traceback.
+three JSON endpoints. For each input and path, one request, and after it: no 5xx, an answer
+within 2 s (the client's timeout), each worker's peak resident size (``VmHWM``) under 512 MiB
+(the shipped manifests' limit), the same worker PIDs as at the start (none killed by gunicorn's
+timeout or the kernel), and ``/healthz`` answering 200 throughout (a thread polls it while the
+requests run). The command line gets the same inputs in one process: exit code 0, 1 or 2 and
+never a traceback.
 """
 
 from __future__ import annotations
