@@ -54,6 +54,9 @@ PROBE_PERIOD_SECONDS = 2
 PROBE_FAILURE_THRESHOLD = 30
 V1_DEFAULT_CPU_UTILIZATION = 80  # what autoscaling/v1 uses when no target is set
 MAX_TAIL_DEPTH = 100
+# ruamel's round trip runs at a few thousand lines a second: a longer document would hold a web
+# worker past its timeout (a 2 MiB document: about a minute). Such a document is edited by hand.
+MAX_FIX_LINES = 5_000
 
 
 class FixError(ValueError):
@@ -367,6 +370,12 @@ def _canonical(text: str) -> str | None:
 def _within_budget(source: str, *, where: str, first_line: int, budget: Budget) -> None:
     """Refuse a document the core loader refuses (alias bombs, depth, long numbers) before any
     round-trip work: ruamel keeps aliases as shared nodes, and walking them is unbounded."""
+    lines = source.count("\n") + 1
+    if lines > MAX_FIX_LINES:
+        raise FixError(
+            f"{where} has {lines:,} lines; the fix-it rewrites documents of up to "
+            f"{MAX_FIX_LINES:,} lines (its round trip would take too long): apply the fix by hand"
+        )
     for document in load_documents(source, limits=budget):
         if isinstance(document.error, BudgetExceeded):  # syntax errors: ruamel says its own way
             err = document.error
