@@ -109,6 +109,10 @@ INPUTS: dict[str, str] = {
     "deep-json-manifest": '{"a": ' * 150 + "1" + "}" * 150,
     "many-containers": aliased_sidecars(190),
     "too-many-containers": aliased_sidecars(400),
+    # A long document: ruamel's round trip in /fix/ once took a minute for one of 2 MiB.
+    "long-document": pod().replace(
+        "image: busybox\n", "image: busybox\n    args:\n" + "    - x\n" * 8_000
+    ),
     "nul": pod() + "# \x00\n",
     "lone-surrogate": pod() + "# \ud800\n",
 }
