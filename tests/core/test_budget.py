@@ -157,3 +157,22 @@ def test_the_fix_refuses_a_document_too_long_to_round_trip_in_time() -> None:
     )
     with pytest.raises(FixError, match=r"has 6,0\d\d lines; the fix-it rewrites documents of up"):
         fix(text, rule="classic-sidecar-blocks-job", document=1, container="logshipper")
+
+
+def test_the_command_line_takes_every_limit_as_a_flag_and_exits_2_past_one(tmp_path) -> None:
+    import io
+
+    from advisor import cli
+
+    path = tmp_path / "pods.yaml"
+    path.write_text(sidecars(5, "big"))
+    err = io.StringIO()
+    code = cli.main([str(path), "--max-containers", "4"], stdout=io.StringIO(), stderr=err)
+    assert code == 2
+    assert "document 1, line 1: Pod 'big' has 6 containers (max_containers = 4" in err.getvalue()
+    err = io.StringIO()
+    assert cli.main([str(path), "--max-output-bytes", "100"], stdout=io.StringIO(), stderr=err) == 2
+    assert "(max_output_bytes = 100 bytes of output)" in err.getvalue()
+    err = io.StringIO()
+    assert cli.main([str(path), "--max-digits", "0"], stdout=io.StringIO(), stderr=err) == 2
+    assert "max_digits must be a positive whole number" in err.getvalue()
