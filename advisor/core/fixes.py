@@ -54,9 +54,10 @@ PROBE_PERIOD_SECONDS = 2
 PROBE_FAILURE_THRESHOLD = 30
 V1_DEFAULT_CPU_UTILIZATION = 80  # what autoscaling/v1 uses when no target is set
 MAX_TAIL_DEPTH = 100
-# ruamel's round trip runs at a few thousand lines a second: a longer document would hold a web
-# worker past its timeout (a 2 MiB document: about a minute). Such a document is edited by hand.
-MAX_FIX_LINES = 5_000
+# ruamel's round trip runs at a few thousand lines a second, and keeping the user's layout pairs
+# lines with difflib, quadratic when many lines are alike (4,900 alike lines: 9 s). A longer
+# document would hold a web worker for seconds, up to a minute for 2 MiB: it is edited by hand.
+MAX_FIX_LINES = 2_000
 
 
 class FixError(ValueError):
