@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 
 from advisor.core.analyze import Report
 from advisor.core.budget import Budget, BudgetExceeded, check_storable, limit_of
@@ -134,7 +135,11 @@ class BodyBudgetMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("POST", "PUT", "PATCH") and request.content_type in JSON_TYPES:
-            problem = body_problem(request.body, settings.ADVISOR_MAX_DEPTH)
+            try:
+                body = request.body
+            except (RequestDataTooBig, UnreadablePostError):
+                body = b""  # the view meets the same error and answers it (413, 400)
+            problem = body_problem(body, settings.ADVISOR_MAX_DEPTH)
             if problem is not None:
                 return JsonResponse({"detail": problem}, status=422)
         response = self.get_response(request)
