@@ -81,8 +81,9 @@ class AnalyzeForm(forms.Form):
         limit = settings.ADVISOR_MAX_INPUT_BYTES
         if len(text.encode("utf-8", "surrogatepass")) > limit:
             raise forms.ValidationError(
-                f"The manifest is larger than {limit // 1024:,} KiB; analyse it with the "
-                "command line (manage.py analyze) instead."
+                f"The manifest is larger than {limit // 1024:,} KiB (max_bytes); analyse it "
+                "with the command line (manage.py analyze) instead.",
+                code="too_big",  # answered 413, as every input over the budget's bytes
             )
         if not text.strip():
             raise forms.ValidationError("Paste a manifest or choose a file.")
@@ -93,7 +94,9 @@ class AnalyzeForm(forms.Form):
     def _read_upload(self, upload: Any) -> str:
         limit = settings.ADVISOR_MAX_INPUT_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {limit // 1024:,} KiB.")
+            raise forms.ValidationError(
+                f"The file is larger than {limit // 1024:,} KiB (max_bytes).", code="too_big"
+            )
         try:
             return decode(upload.read(), file=upload.name)
         except InputError as exc:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -62,7 +62,7 @@ def analyze_view(request: HttpRequest) -> HttpResponse:
     except RequestDataTooBig:
         return _too_big(request)
     context: dict[str, Any] = {"form": form}
-    status = 400
+    status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
     if valid:
         report = run_analysis(form.cleaned_data)
         context |= result_context(report, form.cleaned_data["text"])

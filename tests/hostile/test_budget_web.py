@@ -172,3 +172,13 @@ def test_the_resource_chart_of_a_big_pod_grows_with_its_containers() -> None:
 
     assert bars(10) == 11 * 11  # a small pod: each container's bar across every phase
     assert bars(150) == 151  # a big one: each container once, where it starts
+
+
+@pytest.mark.django_db
+def test_a_manifest_over_the_byte_budget_is_a_413_with_the_text_kept(settings) -> None:
+    settings.ADVISOR_MAX_INPUT_BYTES = 200
+    text = POD + "# padding\n" * 20
+    response = Client().post("/analyze/", {"manifest": text, "kubernetes_version": "1.37"})
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "(max_bytes)" in page and "# padding" in page
