@@ -61,6 +61,14 @@ def status_of(report: Report, ok: int = 200) -> int:
     return ok
 
 
+def status_for(message: str, default: int = 400) -> int:
+    """413 or 422 when ``message`` names a budget limit, else ``default``."""
+    limit = limit_of(message)
+    if limit is None:
+        return default
+    return 413 if limit in ("max_bytes", "max_output_bytes") else 422
+
+
 def refuse_breach(report: Report) -> None:
     """Raise :class:`InputError` for a report over the budget (nothing over it is stored)."""
     message = breach(report)

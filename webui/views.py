@@ -118,6 +118,7 @@ def fix_view(request: HttpRequest) -> HttpResponse:
             status = 200
         except (FixError, InputError, ValueError) as exc:
             context["fix_error"] = str(exc)
+            status = budget.status_for(str(exc))  # 413/422 past a limit of the budget
     template = "fix.html#fix" if request.htmx else "fix.html"
     return render(request, template, context, status=status)
 

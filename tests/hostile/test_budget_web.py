@@ -182,3 +182,17 @@ def test_a_manifest_over_the_byte_budget_is_a_413_with_the_text_kept(settings) -
     assert response.status_code == 413
     page = response.content.decode()
     assert "(max_bytes)" in page and "# padding" in page
+
+
+@pytest.mark.django_db
+def test_the_fix_answers_422_for_an_alias_bomb() -> None:
+    text = POD.replace(
+        "kind: Pod\n",
+        "kind: Pod\nx:\n" + "".join("  " + line + "\n" for line in ALIASES.splitlines()),
+    )
+    target = json.dumps({"rule": "classic-sidecar-blocks-job", "document": 1, "container": "app"})
+    response = Client().post(
+        "/fix/", {"manifest": text, "kubernetes_version": "1.37", "fix": target}
+    )
+    assert response.status_code == 422
+    assert "(max_nodes = 200,000" in response.content.decode()
