@@ -522,7 +522,7 @@ def _merge(original: str, before: str, after: str) -> str | None:
     a_to_o = _line_map(o, a)
     out: list[str] = []
     pos = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _matcher(a, b).get_opcodes():
         if tag == "equal":
             continue
         where = _original_range(a_to_o, i1, i2, a_len=len(a), o_len=len(o))
@@ -531,6 +531,49 @@ def _merge(original: str, before: str, after: str) -> str | None:
         out += o[pos : where[0]] + b[j1:j2]
         pos = where[1]
     return "".join(out + o[pos:])
+
+
+def _matcher(x: list[str], y: list[str]) -> difflib.SequenceMatcher[str]:
+    """A line matcher that pairs the common first and last lines directly.
+
+    ``SequenceMatcher`` without autojunk is quadratic in lines that repeat (a list of 1,900
+    aliases took 2 s); the lines a fix leaves alone before and after its change are paired
+    here, and only the lines between go through it.
+    """
+    start = 0
+    limit = min(len(x), len(y))
+    while start < limit and x[start] == y[start]:
+        start += 1
+    end = 0
+    while end < limit - start and x[-1 - end] == y[-1 - end]:
+        end += 1
+    inner = difflib.SequenceMatcher(
+        None, x[start : len(x) - end], y[start : len(y) - end], autojunk=False
+    )
+    blocks = [difflib.Match(0, 0, start)] if start else []
+    blocks += [
+        difflib.Match(m.a + start, m.b + start, m.size)
+        for m in inner.get_matching_blocks()
+        if m.size
+    ]
+    if end:
+        blocks.append(difflib.Match(len(x) - end, len(y) - end, end))
+    blocks.append(difflib.Match(len(x), len(y), 0))
+    matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
+    matcher.matching_blocks = _joined(blocks)  # type: ignore[attr-defined]  # its cache
+    return matcher
+
+
+def _joined(blocks: list[difflib.Match]) -> list[difflib.Match]:
+    """Merge adjacent blocks, as ``get_matching_blocks`` returns them."""
+    out: list[difflib.Match] = []
+    for block in blocks:
+        last = out[-1] if out else None
+        if block.size and last and last.a + last.size == block.a and last.b + last.size == block.b:
+            out.pop()
+            block = difflib.Match(last.a, last.b, last.size + block.size)
+        out.append(block)
+    return out
 
 
 def _split_lines(text: str) -> list[str]:
@@ -546,9 +589,7 @@ def _line_map(original: list[str], rendered: list[str]) -> dict[int, int]:
     keys_o = [line.rstrip() for line in original]
     keys_r = [line.rstrip() for line in rendered]
     pairs: dict[int, int] = {}
-    for block in difflib.SequenceMatcher(
-        None, keys_o, keys_r, autojunk=False
-    ).get_matching_blocks():
+    for block in _matcher(keys_o, keys_r).get_matching_blocks():
         pairs.update((block.b + k, block.a + k) for k in range(block.size))
     return pairs
 
