@@ -95,6 +95,9 @@ MIDDLEWARE = [
     "webui.limits.RequestSizeMiddleware",
     # 429 past ADVISOR_RATE_WRITE / ADVISOR_RATE_PASSWORD, in process_view: after the CSRF check.
     "webui.limits.RateLimitMiddleware",
+    # 422 for JSON bodies nested too deep or holding NUL / lone surrogates; 413 for answers over
+    # ADVISOR_MAX_OUTPUT_BYTES (README "Limits"). After the size check: it reads JSON bodies.
+    "webui.budget.BodyBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"
@@ -230,6 +233,13 @@ ADVISOR_MAX_INPUT_BYTES = envint("ADVISOR_MAX_INPUT_BYTES", 2 * 1024 * 1024)
 ADVISOR_MAX_DEPTH = envint("ADVISOR_MAX_DEPTH", 100)
 # Above this many workloads a result opens on a summary; details render when opened.
 ADVISOR_INLINE_WORKLOADS = envint("ADVISOR_INLINE_WORKLOADS", 12)
+# The rest of the analysis budget (advisor/core/budget.py; README "Limits").
+ADVISOR_MAX_NODES = envint("ADVISOR_MAX_NODES", 200_000)
+ADVISOR_MAX_DOCUMENTS = envint("ADVISOR_MAX_DOCUMENTS", 2_000)
+ADVISOR_MAX_CONTAINERS = envint("ADVISOR_MAX_CONTAINERS", 200)
+ADVISOR_MAX_WORKLOADS = envint("ADVISOR_MAX_WORKLOADS", 500)
+ADVISOR_MAX_DIGITS = envint("ADVISOR_MAX_DIGITS", 100)
+ADVISOR_MAX_OUTPUT_BYTES = envint("ADVISOR_MAX_OUTPUT_BYTES", 16 * 1024 * 1024)
 # Request bodies (README "Security and limits"): one larger than this, or with more form fields or
 # files, is answered 413 before any view reads it (webui.limits.RequestSizeMiddleware). The
 # default leaves room for the form fields around a manifest of ADVISOR_MAX_INPUT_BYTES.

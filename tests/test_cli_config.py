@@ -144,3 +144,10 @@ def test_config_text_names_the_file_and_every_setting(project) -> None:
     assert 'fail-on: "warning"  # ' in out
     for key in ("kubernetes-version", "disable", "severity", "assume", "exclude", "catalogue"):
         assert f"{key}:" in out
+
+
+def test_every_budget_limit_is_a_flag_of_the_command_line() -> None:
+    from advisor.cli import BUDGET_FLAGS
+    from advisor.core.budget import DESCRIPTIONS
+
+    assert set(BUDGET_FLAGS) == set(DESCRIPTIONS) - {"max_bytes"}

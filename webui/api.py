@@ -35,7 +35,7 @@ from advisor.core.errors import InputError
 from advisor.core.lifecycle import assumptions_from_mapping
 from advisor.core.report import to_dict
 from advisor.core.versions import NEWEST, OLDEST, format_version, parse_version
-from webui import limits, services
+from webui import budget, limits, services
 from webui.models import ApiToken, Comment, Review
 
 PAGE_SIZE = 20
@@ -379,7 +379,7 @@ _ANALYZE_BODY = {
 @api.post(
     "/analyze",
     auth=None,  # anonymous allowed: it stores nothing
-    response={200: dict[str, Any], 413: Detail, 415: Detail, 429: Detail},
+    response={200: dict[str, Any], 413: Detail, 415: Detail, 422: Detail, 429: Detail},
     tags=["analysis"],
     summary="Analyse a manifest",
     openapi_extra=_ANALYZE_BODY,
@@ -449,6 +449,9 @@ def analyze(
         assumptions=assumptions,
     )
     response[EXIT_CODE_HEADER] = str(exit_code(report, fail_on))
+    if (over := budget.breach(report)) is not None:  # README "Limits": 413/422, not a 200
+        status = budget.status_of(report)
+        return api.create_response(request, {"detail": over}, status=status)  # type: ignore[return-value]
     return to_dict(report)
 
 

@@ -130,7 +130,7 @@ def resource_chart(sizing: Sizing, *, resource: str) -> Figure:
     phases = _phase_labels(sizing.phases)
     containers = list(sizing.container_requests) or _phase_members(sizing.phases)
     data: list[dict[str, Any]] = [
-        _container_bars(name, i, sizing.phases, phases, resource)
+        _container_bars(name, i, sizing.phases, phases, resource, sizing.breakdown != "full")
         for i, name in enumerate(containers)
         if any(resource in ph.requests.get(name, {}) for ph in sizing.phases)
     ]
@@ -166,14 +166,27 @@ def _phase_members(phases: Iterable[Phase]) -> list[str]:
 
 
 def _container_bars(
-    name: str, index: int, phases: Sequence[Phase], labels: list[str], resource: str
+    name: str,
+    index: int,
+    phases: Sequence[Phase],
+    labels: list[str],
+    resource: str,
+    sparse: bool = False,
 ) -> dict[str, Any]:
-    """One stacked bar trace: what ``name`` requests in every phase it runs in."""
+    """One stacked bar trace: what ``name`` requests in every phase it runs in.
+
+    ``sparse`` (a condensed breakdown, see ``Sizing.breakdown``): only the phases that list the
+    container get a bar, so the figure grows with the containers, not with their square.
+    """
+    x: list[str] = []
     y: list[float | None] = []
     custom: list[list[str]] = []
     for ph, label in zip(phases, labels, strict=True):
+        if sparse and name not in ph.requests:
+            continue
         request = ph.requests.get(name, {}).get(resource)
         limit = ph.limits.get(name, {}).get(resource)
+        x.append(label)
         y.append(None if request is None else _in_unit(request, resource))
         custom.append(
             [escape(name), label, str(request or "none"), str(limit) if limit else "none"]
@@ -181,7 +194,7 @@ def _container_bars(
     return {
         "type": "bar",
         "name": escape(name),
-        "x": labels,
+        "x": x,
         "y": y,
         "customdata": custom,
         "marker": {"color": CONTAINER_PALETTE[index % len(CONTAINER_PALETTE)]},
@@ -268,11 +281,14 @@ def _hline(
     )
 
 
+_CAP = 2**63 - 1  # Kubernetes caps a quantity's magnitude there; beyond, floats overflow
+
+
 def _in_unit(q: Quantity, resource: str) -> float:
-    """Return ``q`` in cores (cpu) or MiB (memory)."""
+    """Return ``q`` in cores (cpu) or MiB (memory), capped at 2^63-1 units (``1e999``)."""
     if resource == "cpu":
-        return q.nanos / 1e9
-    return float(q.value / RESOURCES[resource][2])
+        return max(-_CAP, min(_CAP, q.nanos)) / 1e9
+    return float(max(-_CAP, min(_CAP, q.value)) / RESOURCES[resource][2])
 
 
 # ---------------------------------------------------------------------------------------------

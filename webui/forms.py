@@ -84,7 +84,8 @@ class AnalyzeForm(forms.Form):
             raise forms.ValidationError(
                 f"The manifest is larger than {limits.manifest_limit()}, the most the analyser "
                 "accepts (here and in the API). Split it into smaller files and analyse them one "
-                "by one."
+                "by one.",
+                code="too_big",  # answered 413, as every input over the budget's bytes
             )
         if not text.strip():
             raise forms.ValidationError("Paste a manifest or choose a file.")
@@ -96,7 +97,9 @@ class AnalyzeForm(forms.Form):
         limit = settings.ADVISOR_MAX_INPUT_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is larger than {limits.manifest_limit()}, the most the analyser accepts."
+                f"The file is larger than {limits.manifest_limit()}, "
+                "the most the analyser accepts.",
+                code="too_big",
             )
         try:
             return decode(upload.read(), file=upload.name)

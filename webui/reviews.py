@@ -608,14 +608,17 @@ def reanalyse(request: HttpRequest, slug: str) -> HttpResponse:
     review = _review_for(request, slug, edit=request.method == "POST")
     if request.method == "POST":
         snapshot, _ = services.reanalyse(review)
-        prepared = services.prepare(
-            kind=review.kind,
-            manifest=review.manifest,
-            answers=review.answers,
-            kubernetes_version=review.kubernetes_version,
-            api_defaults=review.api_defaults,
-            redact_secrets=False,
-        )
+        try:
+            prepared = services.prepare(
+                kind=review.kind,
+                manifest=review.manifest,
+                answers=review.answers,
+                kubernetes_version=review.kubernetes_version,
+                api_defaults=review.api_defaults,
+                redact_secrets=False,
+            )
+        except (ValueError, InputError) as exc:  # stored before the budget, now over it
+            return HttpResponse(f"not saved: {exc}", status=422, content_type="text/plain")
         try:
             services.revise(
                 review,

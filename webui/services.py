@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import re
 import secrets
 import smtplib
 from collections.abc import Iterable, Mapping
@@ -22,13 +23,15 @@ from django.urls import NoReverseMatch
 
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
-from advisor.core.matrix import answers_from_mapping, recommend
+from advisor.core.budget import check_storable
+from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.redact import redact
 from advisor.core.report import to_dict
 from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
 from advisor.core.versions import parse_version
-from advisor.core.yamlload import Limits
 from webui import metrics
+from webui.budget import budget as web_budget
+from webui.budget import refuse_breach
 from webui.models import (
     CatalogueImage,
     Comment,
@@ -136,9 +139,7 @@ def analyse(
     options = Options(
         kubernetes_version=parse_version(kubernetes_version),
         api_defaults=api_defaults,
-        limits=Limits(
-            max_bytes=settings.ADVISOR_MAX_INPUT_BYTES, max_depth=settings.ADVISOR_MAX_DEPTH
-        ),
+        limits=web_budget(),
         catalogue=team_catalogue(),
         **({"assumptions": assumptions} if assumptions is not None else {}),
     )
@@ -176,11 +177,13 @@ def prepare(
         return _prepare_answers(dict(answers or {}), kubernetes_version)
     manifest = normalise_newlines(manifest)
     redactions: list[dict[str, Any]] = []
+    check_storable(manifest, name="manifest")  # every save path: PostgreSQL refuses NUL
     if redact_secrets:
         result = redact(manifest)
         manifest = result.text
         redactions = [asdict(r) for r in result.redactions]
     report = analyse(manifest, kubernetes_version=kubernetes_version, api_defaults=api_defaults)
+    refuse_breach(report)  # a manifest over the budget is never stored
     snapshot = to_dict(report)
     return Prepared(
         kind=Review.Kind.MANIFEST,
@@ -196,6 +199,7 @@ def prepare(
 
 
 def _prepare_answers(answers: dict[str, Any], kubernetes_version: str) -> Prepared:
+    _check_answers(answers)  # what is stored always re-imports (webui.exchange's rules)
     answers.setdefault("kubernetes_version", kubernetes_version)
     recommendation = recommend(answers_from_mapping(answers))
     snapshot = {
@@ -213,6 +217,18 @@ def _prepare_answers(answers: dict[str, Any], kubernetes_version: str) -> Prepar
         rule_ids=[],
         pattern=recommendation.pattern,
     )
+
+
+def _check_answers(answers: Mapping[str, Any]) -> None:
+    """Answers to the questionnaire's questions only, each a plain value a database stores."""
+    known = {q.id for q in QUESTIONS}
+    for name, value in answers.items():
+        if name not in known:
+            raise ValueError(f"answers: unknown question {str(name)[:60]!r}")
+        if value is not None and not isinstance(value, str | bool | int | float):
+            raise ValueError(f"answers: {name} must be a plain value")
+        if isinstance(value, str):
+            check_storable(value, name=f"answers: {name}")
 
 
 def rule_ids_of(snapshot: Mapping[str, Any]) -> list[str]:
@@ -416,9 +432,18 @@ def _set_rules(review: Review, rule_ids: Iterable[str]) -> None:
     ReviewRule.objects.bulk_create(ReviewRule(review=review, rule_id=r) for r in set(rule_ids))
 
 
+TAG = re.compile(r"[A-Za-z0-9_-]{1,50}")  # the API's TagName rule, for the HTML forms too
+
+
 def parse_tags(text: str) -> list[str]:
-    """Tags typed as 'a, b c' -> ['a', 'b', 'c']."""
-    return [t for t in text.replace(",", " ").split() if t]
+    """Tags typed as 'a, b C' -> ['a', 'b', 'c']; raise ValueError for one the API refuses."""
+    tags = [t for t in text.replace(",", " ").split() if t]
+    bad = [t for t in tags if not TAG.fullmatch(t)]
+    if bad:
+        raise ValueError(
+            f"tag {bad[0][:60]!r}: use 1 to 50 letters, digits, '-' or '_' (as the API does)"
+        )
+    return list(dict.fromkeys(t.lower() for t in tags))
 
 
 # --- comparing analyses --------------------------------------------------------------------

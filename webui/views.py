@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from advisor.core.patterns import PATTERNS, starter_manifest
 from advisor.core.report import to_dict
 from advisor.core.rules import REGISTRY
 from advisor.core.versions import parse_version
-from webui import limits, presenters, services
+from webui import budget, limits, presenters, services
 from webui.forms import AnalyzeForm, StarterForm
 
 
@@ -67,11 +67,13 @@ def analyze_view(request: HttpRequest) -> HttpResponse:
         return _too_big(request)
     # A preview (the review editor's) shows the result without the analyser's own controls.
     context: dict[str, Any] = {"form": form, "static_view": request.POST.get("preview") == "1"}
+    status = 413 if form.has_error(NON_FIELD_ERRORS, "too_big") else 400
     if valid:
         report = run_analysis(form.cleaned_data)
         context |= result_context(report, form.cleaned_data["text"])
+        status = budget.status_of(report)  # 413/422 over the budget, the message in the result
     template = "analyze.html#result" if request.htmx else "analyze.html"
-    return render(request, template, context, status=200 if valid else 400)
+    return render(request, template, context, status=status)
 
 
 def run_analysis(data: dict[str, Any]) -> Report:
@@ -227,6 +229,7 @@ def fix_view(request: HttpRequest) -> HttpResponse:
             status = 200
         except (FixError, InputError, ValueError) as exc:
             context["fix_error"] = str(exc)
+            status = budget.status_for(str(exc))  # 413/422 past a limit of the budget
     template = "fix.html#fix" if request.htmx else "fix.html"
     return render(request, template, context, status=status)
 
@@ -254,6 +257,7 @@ def _apply_fix(data: dict[str, Any], raw: str) -> Any:
         container=target.get("container"),
         hpa=target.get("hpa"),
         kubernetes_version=parse_version(data["kubernetes_version"]),
+        budget=budget.budget(),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from advisor.core import ANALYZER_VERSION
+from advisor.core.budget import Budget, BudgetExceeded
 from advisor.core.errors import InputError
 from advisor.core.intake import hpa_targets, listed_only, read_document
 from advisor.core.lifecycle import Assumptions, Timeline, simulate_shutdown, simulate_startup
@@ -184,13 +185,22 @@ def iter_part(
     for position, hpa in enumerate(hpas):
         key = (hpa.target_kind, hpa.target_name, hpa.namespace or "default")
         by_target.setdefault(key, []).append((position, hpa))
+    budget = opts.limits
+    analysed = 0
     for file, data in inputs:
         try:
             text = decode(data, file=file) if isinstance(data, bytes) else data
-            documents = iter_documents(text, file=file, limits=opts.limits, shallow=listed_only)
+            documents = iter_documents(text, file=file, limits=budget, shallow=listed_only)
             for document in documents:
                 for entry in read_document(document, file=file):
                     if isinstance(entry, Workload):
+                        if analysed >= budget.max_workloads:
+                            raise _over("max_workloads", budget, entry)
+                        if _containers(entry) > budget.max_containers:
+                            breach = _over("max_containers", budget, entry)
+                            yield Problem(file, entry.document, entry.line, breach.message)
+                            continue
+                        analysed += 1
                         report, roles = analyze_workload(entry, opts, catalogue)
                         slim = _slim(entry)
                         report = replace(report, workload=slim)
@@ -241,6 +251,18 @@ def autoscalers(inputs: Sequence[tuple[str, str | bytes]], opts: Options) -> lis
         except InputError:
             continue
     return found
+
+
+def _containers(workload: Workload) -> int:
+    return len(workload.pod.init_containers) + len(workload.pod.containers)
+
+
+def _over(limit: str, budget: Budget, w: Workload) -> BudgetExceeded:
+    if limit == "max_containers":
+        detail = f"{w.kind} '{w.name}' has {_containers(w):,} containers"
+    else:
+        detail = f"{w.kind} '{w.name}' and the workloads after it were not analysed"
+    return budget.exceeded(limit, file=w.file, document=w.document, line=w.line, detail=detail)
 
 
 KEPT_CONTAINER_FIELDS = ("name", "image", "resources", "restartPolicy", "ports")

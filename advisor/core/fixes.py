@@ -37,10 +37,11 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from advisor.core.analyze import Report, WorkloadReport, analyze_text
+from advisor.core.budget import DEFAULT_BUDGET, Budget, BudgetExceeded
 from advisor.core.intake import HPA_KIND, MAX_LIST_DEPTH, POD_PATHS
 from advisor.core.rules import Finding
 from advisor.core.versions import NEWEST, feature_state, format_version
-from advisor.core.yamlload import numbered_chunks
+from advisor.core.yamlload import load_documents, numbered_chunks
 
 CLASSIC_SIDECAR = "classic-sidecar-blocks-job"
 STARTUP_PROBE = "sidecar-without-startup-probe"
@@ -53,6 +54,10 @@ PROBE_PERIOD_SECONDS = 2
 PROBE_FAILURE_THRESHOLD = 30
 V1_DEFAULT_CPU_UTILIZATION = 80  # what autoscaling/v1 uses when no target is set
 MAX_TAIL_DEPTH = 100
+# ruamel's round trip runs at a few thousand lines a second, and keeping the user's layout pairs
+# lines with difflib, quadratic when many lines are alike (4,900 alike lines: 9 s). A longer
+# document would hold a web worker for seconds, up to a minute for 2 MiB: it is edited by hand.
+MAX_FIX_LINES = 2_000
 
 
 class FixError(ValueError):
@@ -103,6 +108,7 @@ def fix(
     workload: str | None = None,
     file: str = "manifest.yaml",
     kubernetes_version: tuple[int, int] = NEWEST,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> Fix:
     """Apply the mechanical fix for ``rule`` to document ``document`` of ``text``.
 
@@ -126,7 +132,7 @@ def fix(
             text, document, container=container, workload=workload, file=file, version=version
         )
         patch = functools.partial(_fix_sidecar, rule=rule, container=container, workload=workload)
-    return _apply(text, rule=rule, document=document, file=file, patch=patch)
+    return _apply(text, rule=rule, document=document, file=file, patch=patch, budget=budget)
 
 
 def fixes_for(
@@ -204,6 +210,7 @@ def _apply(
     document: int,
     file: str,
     patch: Callable[[Any, _Codec], _Outcome],
+    budget: Budget = DEFAULT_BUDGET,
 ) -> Fix:
     """Patch document ``document`` of ``text`` with ``patch`` and build the :class:`Fix`."""
     bom = "\ufeff" if text.startswith("\ufeff") else ""
@@ -214,7 +221,7 @@ def _apply(
     source = chunk.replace("\r\n", "\n")
     where = f"{file}: document {document}"
     merged, outcome = _patch_document(
-        source, patch, where=where, first_line=span.first_line, context=body
+        source, patch, where=where, first_line=span.first_line, context=body, budget=budget
     )
     replacement = _restore_ends(merged, source=source, newline=newline)
     if span.start > 0 and body[span.start - 1] != "\n" and not replacement[:1].isspace():
@@ -231,8 +238,10 @@ def _patch_document(
     where: str,
     first_line: int,
     context: str,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> tuple[str, _Outcome]:
     """Load one document, patch it, and return its new text (LF line ends) and the outcome."""
+    _within_budget(source, where=where, first_line=first_line, budget=budget)
     codec = _codec_for(source, context=context)
     data = codec.load(source, where=where, first_line=first_line)
     reflowed = isinstance(codec, _YamlCodec) and _to_block_style(data)
@@ -348,17 +357,42 @@ class _Codec(ABC):
         return value
 
     def same(self, one: str, other: str) -> bool:
-        """Tell whether two texts hold the same data (and key order)."""
-        try:
-            return bool(
-                self.load(one, where="", first_line=1) == self.load(other, where="", first_line=1)
-            )
-        except (FixError, RecursionError):  # a document that refers to itself via an alias
-            return False
+        """Tell whether two texts hold the same data (and key order).
+
+        Compared through the core loader's bounded representation, never by comparing
+        round-trip documents: their aliases share nodes, and ``==`` walks every path through
+        them (exponential in the nesting of aliases).
+        """
+        first, second = _canonical(one), _canonical(other)
+        return first is not None and first == second
 
     def comment(self, mapping: Any, key: str, text: str) -> bool:
         """Put ``text`` as a comment on ``key``'s line; False when the format has none."""
         return False
+
+
+def _canonical(text: str) -> str | None:
+    """The data of a one-document text as JSON (key order kept), or None if it cannot load."""
+    documents = [d for d in load_documents(text) if d.error is not None or d.value is not None]
+    if len(documents) != 1 or documents[0].error is not None:
+        return None
+    return json.dumps(documents[0].value, default=str)
+
+
+def _within_budget(source: str, *, where: str, first_line: int, budget: Budget) -> None:
+    """Refuse a document the core loader refuses (alias bombs, depth, long numbers) before any
+    round-trip work: ruamel keeps aliases as shared nodes, and walking them is unbounded."""
+    lines = source.count("\n") + 1
+    if lines > MAX_FIX_LINES:
+        raise FixError(
+            f"{where} has {lines:,} lines; the fix-it rewrites documents of up to "
+            f"{MAX_FIX_LINES:,} lines (its round trip would take too long): apply the fix by hand"
+        )
+    for document in load_documents(source, limits=budget):
+        if isinstance(document.error, BudgetExceeded):  # syntax errors: ruamel says its own way
+            err = document.error
+            line = f", line {err.line + first_line - 1}" if err.line is not None else ""
+            raise FixError(f"{where}{line}: {err.message}")
 
 
 class _YamlCodec(_Codec):
@@ -499,7 +533,7 @@ def _merge(original: str, before: str, after: str) -> str | None:
     a_to_o = _line_map(o, a)
     out: list[str] = []
     pos = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _matcher(a, b).get_opcodes():
         if tag == "equal":
             continue
         where = _original_range(a_to_o, i1, i2, a_len=len(a), o_len=len(o))
@@ -508,6 +542,49 @@ def _merge(original: str, before: str, after: str) -> str | None:
         out += o[pos : where[0]] + b[j1:j2]
         pos = where[1]
     return "".join(out + o[pos:])
+
+
+def _matcher(x: list[str], y: list[str]) -> difflib.SequenceMatcher[str]:
+    """A line matcher that pairs the common first and last lines directly.
+
+    ``SequenceMatcher`` without autojunk is quadratic in lines that repeat (a list of 1,900
+    aliases took 2 s); the lines a fix leaves alone before and after its change are paired
+    here, and only the lines between go through it.
+    """
+    start = 0
+    limit = min(len(x), len(y))
+    while start < limit and x[start] == y[start]:
+        start += 1
+    end = 0
+    while end < limit - start and x[-1 - end] == y[-1 - end]:
+        end += 1
+    inner = difflib.SequenceMatcher(
+        None, x[start : len(x) - end], y[start : len(y) - end], autojunk=False
+    )
+    blocks = [difflib.Match(0, 0, start)] if start else []
+    blocks += [
+        difflib.Match(m.a + start, m.b + start, m.size)
+        for m in inner.get_matching_blocks()
+        if m.size
+    ]
+    if end:
+        blocks.append(difflib.Match(len(x) - end, len(y) - end, end))
+    blocks.append(difflib.Match(len(x), len(y), 0))
+    matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
+    matcher.matching_blocks = _joined(blocks)  # type: ignore[attr-defined]  # its cache
+    return matcher
+
+
+def _joined(blocks: list[difflib.Match]) -> list[difflib.Match]:
+    """Merge adjacent blocks, as ``get_matching_blocks`` returns them."""
+    out: list[difflib.Match] = []
+    for block in blocks:
+        last = out[-1] if out else None
+        if block.size and last and last.a + last.size == block.a and last.b + last.size == block.b:
+            out.pop()
+            block = difflib.Match(last.a, last.b, last.size + block.size)
+        out.append(block)
+    return out
 
 
 def _split_lines(text: str) -> list[str]:
@@ -523,9 +600,7 @@ def _line_map(original: list[str], rendered: list[str]) -> dict[int, int]:
     keys_o = [line.rstrip() for line in original]
     keys_r = [line.rstrip() for line in rendered]
     pairs: dict[int, int] = {}
-    for block in difflib.SequenceMatcher(
-        None, keys_o, keys_r, autojunk=False
-    ).get_matching_blocks():
+    for block in _matcher(keys_o, keys_r).get_matching_blocks():
         pairs.update((block.b + k, block.a + k) for k in range(block.size))
     return pairs
 

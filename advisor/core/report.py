@@ -164,6 +164,7 @@ def sizing_dict(s: Sizing) -> dict[str, Any]:
         "unbounded": dict(sorted(s.unbounded.items())),
         "defaults_applied": list(s.defaults_applied),
         "notes": list(s.notes),
+        "breakdown": s.breakdown,
         "phases": [
             {
                 "name": p.name,

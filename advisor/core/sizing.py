@@ -28,6 +28,9 @@ from advisor.core.source import get_map, line_of
 ResourceMap = dict[str, Quantity]
 QOS_RESOURCES = ("cpu", "memory")
 STEADY = "steady state"
+# Above this many containers a phase lists only the containers it starts (its totals still
+# count every running one): a full breakdown grows with the square of the container count.
+BREAKDOWN_CONTAINERS = 20
 POD_LEVEL = "pod-level resources"
 
 
@@ -70,6 +73,8 @@ class Sizing:
     notes: tuple[str, ...]
     container_requests: Mapping[str, ResourceMap]
     container_limits: Mapping[str, ResourceMap]
+    # "full": each phase lists every running container; "changes": only the ones it starts.
+    breakdown: str = "full"
 
 
 def is_supported_pod_level(name: str) -> bool:
@@ -107,7 +112,14 @@ def effective_resources(
     if api_defaults and (pod_reqs or pod_lims):
         _default_pod_level(pod, reqs, lims, pod_reqs, pod_lims, defaults)
     overhead = _parse_map(get_map(pod.spec, "overhead"), "overhead", "spec.overhead", problems)
-    phases = _phases(pod, reqs, lims)
+    count = len(pod.init_containers) + len(pod.containers)
+    condensed = count > BREAKDOWN_CONTAINERS
+    if condensed:
+        notes.append(
+            f"the pod has {count} containers (more than {BREAKDOWN_CONTAINERS}): each phase lists "
+            "only the containers it starts; its totals still count every running container"
+        )
+    phases = _phases(pod, reqs, lims, condensed=condensed)
     agg_req, dom = _aggregate(pod, reqs, phases, "requests")
     agg_lim, _ = _aggregate(pod, lims, phases, "limits")
     requests, dominant = _pod_requests(agg_req, dom, pod_reqs, overhead)
@@ -124,6 +136,7 @@ def effective_resources(
         notes=tuple(notes),
         container_requests=reqs,
         container_limits=lims,
+        breakdown="changes" if condensed else "full",
     )
 
 
@@ -190,9 +203,16 @@ def _pod_level(pod: PodTemplate, kind: str, problems: list[QuantityProblem]) -> 
 
 
 def _phases(
-    pod: PodTemplate, reqs: Mapping[str, ResourceMap], lims: Mapping[str, ResourceMap]
+    pod: PodTemplate,
+    reqs: Mapping[str, ResourceMap],
+    lims: Mapping[str, ResourceMap],
+    *,
+    condensed: bool = False,
 ) -> list[Phase]:
-    """Every init step in order, then the steady state, with who is running in each."""
+    """Every init step in order, then the steady state, with who is running in each.
+
+    ``condensed``: each phase lists only the containers it starts (the totals are the same).
+    """
     phases: list[Phase] = []
     running_sidecars: list[str] = []
     for c in pod.init_containers:
@@ -204,9 +224,12 @@ def _phases(
         else:
             members = [*running_sidecars, key]
             kind, label = "init", f"init {key}"
-        phases.append(_phase(label, kind, key, members, reqs, lims))
-    steady = [_key(c) for c in pod.containers] + running_sidecars
-    phases.append(_phase(STEADY, "steady", None, steady, reqs, lims))
+        shown = [key] if condensed else members
+        phases.append(_phase(label, kind, key, members, reqs, lims, shown=shown))
+    regular = [_key(c) for c in pod.containers]
+    steady = regular + running_sidecars
+    shown = regular if condensed else steady
+    phases.append(_phase(STEADY, "steady", None, steady, reqs, lims, shown=shown))
     return phases
 
 
@@ -217,14 +240,17 @@ def _phase(
     members: Iterable[str],
     reqs: Mapping[str, ResourceMap],
     lims: Mapping[str, ResourceMap],
+    *,
+    shown: Iterable[str] | None = None,
 ) -> Phase:
     members = list(members)
+    listed = members if shown is None else list(shown)
     return Phase(
         name=name,
         kind=kind,
         container=container,
-        requests={m: reqs[m] for m in members},
-        limits={m: lims[m] for m in members},
+        requests={m: reqs[m] for m in listed},
+        limits={m: lims[m] for m in listed},
         total_requests=_sum(reqs[m] for m in members),
         total_limits=_sum(lims[m] for m in members),
     )

@@ -8,8 +8,14 @@ hostile input needs on top of it:
 * nesting is bounded before libyaml sees the text: deep flow nesting (``[[[[...``) costs libyaml
   quadratic time and deep recursion, so it is refused up front (``max_depth``);
 * anchors and merge keys work, but every node produced by expanding an alias counts against
-  ``max_alias_nodes``, which stops "billion laughs" and merge-key bombs in milliseconds;
+  the budget's ``max_nodes``, which stops "billion laughs" and merge-key bombs in milliseconds;
+  a merge key counts as a level of nesting, so merge chains are bounded by ``max_depth``;
+* a number longer than ``max_digits`` characters is refused before PyYAML converts it (base-60
+  integers such as ``1:1:1:...`` are quadratic to convert, long integers hit Python's limit);
 * timestamps stay strings (Kubernetes treats them as text), keys are always hashable.
+
+The limits are those of :class:`advisor.core.budget.Budget` (``Limits`` is the same class);
+going over one raises :class:`~advisor.core.budget.BudgetExceeded`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from advisor.core.budget import DEFAULT_BUDGET, Budget, BudgetExceeded
 from advisor.core.errors import InputError
 from advisor.core.source import LDict
 
@@ -43,17 +50,9 @@ _SAFE_RECURSION = 50_000  # levels libyaml's composer handles on the 512 MiB loa
 _FLOW_TOKEN = re.compile(r"[\[\]{}\"'\n#,]")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one input may cost; the defaults suit a CLI, the web sets its own."""
-
-    max_bytes: int = 16 * 1024 * 1024
-    max_depth: int = 100
-    max_alias_nodes: int = 200_000
-    max_documents: int = 20_000
-
-
-DEFAULT_LIMITS = Limits()
+# The loader's limits are the budget's: one class, one set of defaults.
+Limits = Budget
+DEFAULT_LIMITS = DEFAULT_BUDGET
 
 
 @dataclass(frozen=True)
@@ -178,13 +177,30 @@ def iter_documents(
         and len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
     )
     if too_big:
-        raise InputError(f"input is larger than the limit of {limits.max_bytes:,} bytes", file=file)
+        raise limits.exceeded(
+            "max_bytes",
+            file=file,
+            detail=f"input is larger than the limit of {limits.max_bytes:,} bytes",
+        )
     text = text.removeprefix("\ufeff")
+    _refuse_surrogates(text, file)
     try:
         yield from _documents(text, file, limits, shallow, only)
     finally:
         # The tag cache holds strings of this input; do not keep them after it is read.
         _FastLoader.resolve.cache_clear()
+
+
+def _refuse_surrogates(text: str, file: str) -> None:
+    """A lone surrogate (from a JSON escape such as ``\\ud800``) is not text libyaml can read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        code = ord(text[exc.start])
+        raise InputError(
+            f"a lone surrogate (U+{code:04X}), not valid Unicode text", file=file, line=line
+        ) from None
 
 
 def _documents(
@@ -194,10 +210,16 @@ def _documents(
     shallow: Callable[[str], bool] | None,
     only: Callable[[str], bool] | None = None,
 ) -> Iterator[Document]:
-    budget = _AliasBudget(limits.max_alias_nodes)
+    budget = _AliasBudget(limits.max_nodes)
     for number, offset, chunk, empty in numbered_chunks(text):
         if number > limits.max_documents:
-            raise InputError(f"more than {limits.max_documents:,} documents", file=file)
+            raise limits.exceeded(
+                "max_documents",
+                file=file,
+                document=number,
+                line=offset + 1,
+                detail=f"more than {limits.max_documents:,} documents",
+            )
         if empty or (only is not None and not only(chunk)):
             continue
         yield _load_one(
@@ -258,7 +280,7 @@ def _load_one(
     try:
         _check_nesting(chunk, offset=offset, max_depth=limits.max_depth)
         node = _compose(chunk)
-        converter = _Converter(offset, limits.max_depth, budget, "&" in chunk)
+        converter = _Converter(offset, limits.max_depth, budget, "&" in chunk, limits.max_digits)
         if shallow is not None and _is_shallow(node, shallow):
             node = _header_only(node)
         value = converter.convert(node, 0) if node is not None else None
@@ -293,6 +315,10 @@ def _header_only(node: yaml.MappingNode) -> yaml.MappingNode:
 
 
 def _locate(exc: InputError, file: str, number: int) -> InputError:
+    if isinstance(exc, BudgetExceeded):
+        return BudgetExceeded(
+            exc.limit, exc.value, file=file, document=number, line=exc.line, detail=exc.detail
+        )
     return InputError(exc.message, file=file, document=number, line=exc.line)
 
 
@@ -409,12 +435,17 @@ def _check_nesting(chunk: str, *, offset: int, max_depth: int) -> None:
     run = re.search(_COMPACT_RUN % max_depth, chunk) if suspect else None
     if run is not None:
         line = offset + chunk.count("\n", 0, run.start()) + 1
-        raise InputError(f"nesting deeper than {max_depth} levels", line=line)
+        raise _too_deep(max_depth, line)
     if chunk.count("[") + chunk.count("{") <= max_depth:
         return
     depth, line = _flow_depth(chunk, max_depth)
     if depth > max_depth:
-        raise InputError(f"nesting deeper than {max_depth} levels", line=offset + line)
+        raise _too_deep(max_depth, offset + line)
+
+
+def _too_deep(max_depth: int, line: int) -> BudgetExceeded:
+    detail = f"nesting deeper than {max_depth} levels"
+    return BudgetExceeded("max_depth", max_depth, line=line, detail=detail)
 
 
 def _flow_depth(chunk: str, max_depth: int) -> tuple[int, int]:
@@ -489,11 +520,14 @@ ScalarNode = yaml.ScalarNode
 class _Converter:
     """Turn a composed node graph into LDicts and lists, counting alias expansion."""
 
-    __slots__ = ("budget", "max_depth", "offset", "seen", "track")
+    __slots__ = ("budget", "max_depth", "max_digits", "offset", "seen", "track")
 
-    def __init__(self, offset: int, max_depth: int, budget: _AliasBudget, track: bool) -> None:
+    def __init__(
+        self, offset: int, max_depth: int, budget: _AliasBudget, track: bool, max_digits: int
+    ) -> None:
         self.offset = offset + 1
         self.max_depth = max_depth
+        self.max_digits = max_digits
         self.budget = budget
         self.track = track
         self.seen: set[int] = set()
@@ -502,12 +536,9 @@ class _Converter:
         if self.track:
             self._count(node)
         if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
+            return self._scalar(node)
         if depth >= self.max_depth:
-            raise InputError(
-                f"nesting deeper than {self.max_depth} levels",
-                line=node.start_mark.line + self.offset,
-            )
+            raise _too_deep(self.max_depth, node.start_mark.line + self.offset)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, depth)
         if self.track:
@@ -523,10 +554,12 @@ class _Converter:
         if key in self.seen:
             self.budget.left -= 1
             if self.budget.left < 0:
-                raise InputError(
-                    "anchors and aliases expand to more than "
-                    f"{self.budget.limit:,} nodes; refusing (alias or merge-key bomb?)",
+                raise BudgetExceeded(
+                    "max_nodes",
+                    self.budget.limit,
                     line=node.start_mark.line + self.offset,
+                    detail=f"anchors and aliases expand to more than {self.budget.limit:,} nodes; "
+                    "refusing (alias or merge-key bomb?)",
                 )
         else:
             self.seen.add(key)
@@ -554,7 +587,7 @@ class _Converter:
                     lines[key]
                 )
             if not track and value_node.tag == STR and type(value_node) is ScalarNode:
-                result[key] = value_node.value
+                result[key] = value_node.value  # text: no number to check
             else:
                 result[key] = convert(value_node, child_depth)
             lines[key] = key_node.start_mark.line + offset
@@ -566,7 +599,7 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             if self.track:
                 self._count(node)
-            key = _scalar(node)
+            key = self._scalar(node)
             return key if not isinstance(key, float) or key == key else str(key)
         return json.dumps(self.convert(node, depth + 1), sort_keys=True, default=str)
 
@@ -579,11 +612,27 @@ class _Converter:
                     "a merge key (<<) needs a mapping or a list of mappings",
                     line=source.start_mark.line + self.offset,
                 )
-            merged = self.convert(source, depth)
+            merged = self.convert(source, depth + 1)  # a merge counts as a level
             for key, value in merged.items():
                 if key not in target:
                     target[key] = value
                     target.lines[key] = merged.lines.get(key, merged.line)
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """Convert a scalar; a number longer than ``max_digits`` is refused before PyYAML's
+        constructors see it (they are quadratic on base-60 and limited on long integers)."""
+        if node.tag in _NUMBERS and len(node.value) > self.max_digits:
+            raise BudgetExceeded(
+                "max_digits",
+                self.max_digits,
+                line=node.start_mark.line + self.offset,
+                detail=f"a number of {len(node.value):,} characters, longer than "
+                f"{self.max_digits:,}; quote it if it is text",
+            )
+        return _scalar(node)
+
+
+_NUMBERS = frozenset({INT, FLOAT})
 
 
 def _new_duplicates(mapping: LDict) -> dict[Any, list[int]]:

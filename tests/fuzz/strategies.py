@@ -1047,3 +1047,99 @@ QUERY_PARAMS = st.dictionaries(
     ),
     max_size=10,
 )
+
+
+# -- over-budget and overflow inputs (README "Limits") -------------------------------------------
+#
+# The classes of input that once stalled or crashed a worker with under 1 KB: base-60 and long
+# numbers, numbers past int64 or float range, alias and merge-key chains, many containers
+# (the per-phase breakdown grew with their square), deep flow nesting, NUL and lone surrogates.
+
+_HOSTILE_POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+    "  terminationGracePeriodSeconds: GRACE\n  containers:\n  - name: app\n    image: nginx\n"
+    "    readinessProbe: {periodSeconds: PERIOD, tcpSocket: {port: 80}}\n"
+    "    resources: {requests: {cpu: CPU, memory: MEM}}\n"
+)
+HOSTILE_NUMBERS = st.one_of(
+    st.integers(1, 800).map(lambda n: "1:" * n + "1"),  # base 60
+    st.integers(1, 1200).map(lambda n: "9" * n),
+    st.integers(1, 1200).map(lambda n: "-" + "9" * n),
+    st.integers(1, 1200).map(lambda n: "0x" + "f" * n),
+    st.integers(1, 1200).map(lambda n: "0b" + "1" * n),
+    st.integers(-2000, 2000).map(lambda e: f"1.5e{e:+d}"),
+    st.integers(-2000, 2000).map(lambda e: f"1e{e}"),
+    st.sampled_from([".inf", "-.inf", ".nan", "9223372036854775808", "-9223372036854775809"]),
+    st.sampled_from(["2001-12-14t21:59:43.10-05:00", "2002-12-14", "1_000_000", "0o777"]),
+)
+
+
+@st.composite
+def _hostile_numbers(draw: st.DrawFn) -> str:
+    text = _HOSTILE_POD
+    for slot in ("GRACE", "PERIOD", "CPU", "MEM"):
+        text = text.replace(slot, draw(st.one_of(HOSTILE_NUMBERS, st.just("1"))))
+    return text
+
+
+@st.composite
+def _alias_chain(draw: st.DrawFn) -> str:
+    fanout, levels = draw(st.integers(2, 12)), draw(st.integers(1, 10))
+    merge = draw(st.booleans())
+    lines = ["  a0: &a0 {k: v, n: 1}\n" if merge else "  a0: &a0 [x, y]\n"]
+    for i in range(1, levels):
+        refs = ", ".join([f"*a{i - 1}"] * fanout)
+        lines.append(
+            f"  a{i}: &a{i} {{<<: [{refs}], b{i}: *a{i - 1}}}\n"
+            if merge
+            else f"  a{i}: &a{i} [{refs}]\n"
+        )
+    return (
+        _HOSTILE_POD.replace(
+            "metadata: {name: web}\n", "metadata: {name: web}\nx:\n" + "".join(lines)
+        )
+        .replace("GRACE", "30")
+        .replace("PERIOD", "5")
+        .replace("CPU", "1")
+        .replace("MEM", "1Mi")
+    )
+
+
+@st.composite
+def _many_containers(draw: st.DrawFn) -> str:
+    count_ = draw(st.integers(1, 400))
+    kind = draw(st.sampled_from(["Always", "Never-init", "regular"]))
+    rp = ", restartPolicy: Always" if kind == "Always" else ""
+    first = f"  - &s {{name: c0, image: envoy{rp}, resources: {{requests: {{cpu: 1m}}}}}}\n"
+    rest = "".join(f"  - {{<<: *s, name: c{i}}}\n" for i in range(1, count_))
+    where = "containers" if kind == "regular" else "initContainers"
+    tail = "" if kind == "regular" else "  containers:\n  - {name: app, image: nginx}\n"
+    return (
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: web}}\nspec:\n  {where}:\n"
+        + first
+        + rest
+        + tail
+    )
+
+
+@st.composite
+def _deep_flow(draw: st.DrawFn) -> str:
+    depth = draw(st.integers(50, 2000))
+    opener, closer = draw(st.sampled_from([("[", "]"), ('{"a": ', "}"), ("{a: ", "}")]))
+    return "x: " + opener * depth + "1" + closer * depth + "\n"
+
+
+@st.composite
+def _unstorable(draw: st.DrawFn) -> str:
+    text = draw(_hostile_numbers())
+    at = draw(st.integers(0, len(text)))
+    char = draw(st.sampled_from(["\x00", "\ud800", "\udfff", "\x00\x00"]))
+    return text[:at] + char + text[at:]
+
+
+def over_budget() -> st.SearchStrategy[str]:
+    """Text of one hostile class: long or overflowing numbers, alias/merge chains, many
+    containers, deep flow nesting, NUL or lone surrogates (the last only as ``str``)."""
+    return st.one_of(
+        _hostile_numbers(), _alias_chain(), _many_containers(), _deep_flow(), _unstorable()
+    )

@@ -1,8 +1,9 @@
 """Property-based fuzzing of the analysis core, its reports, the CLI, fixes and redaction.
 
-Examples per run (profile ``ci``, the default; see ``tests/fuzz/conftest.py``): 2,500 generated
-manifests, 2,500 damaged texts, 1,000 fixable manifests, 2,000 manifests with planted secrets
-(8,000 here, 11,750 with ``test_web_fuzz.py``; about 3 minutes on 2 cores).
+Examples per run (profile ``ci``, the default; see ``tests/fuzz/conftest.py``): 2,000 generated
+manifests, 500 over-budget inputs (``strategies.over_budget``), 2,500 damaged texts, 1,000
+fixable manifests, 2,000 manifests with planted secrets (8,000 here, 11,750 with
+``test_web_fuzz.py``; about 3 minutes on 2 cores).
 ``HYPOTHESIS_PROFILE=dev`` runs 50 a unit instead of 2,500 (235 in all).
 
 Reproduce a failure: the seed is printed at the end of the session; run
@@ -35,6 +36,7 @@ from hypothesis import strategies as st
 
 from advisor import cli
 from advisor.core.analyze import Report, analyze
+from advisor.core.budget import limit_of
 from advisor.core.errors import InputError
 from advisor.core.fixes import FIXABLE_RULES, FixError, fix, fix_finding
 from advisor.core.quantity import MAX_LENGTH, parse_quantity
@@ -50,6 +52,7 @@ from tests.fuzz.strategies import (
     fuzz,
     manifest_input,
     mutated,
+    over_budget,
     render,
     secret_manifest,
 )
@@ -147,7 +150,7 @@ def run_cli(data: str | bytes, *args: str) -> int:
     return code
 
 
-@fuzz(1.0)
+@fuzz(0.8)
 @given(data=manifest_input(), fmt=st.sampled_from(["text", "json", "sarif"]), options=st.data())
 def test_analyze_never_raises_on_generated_manifests(
     data: str | bytes, fmt: str, options: st.DataObject
@@ -162,6 +165,24 @@ def test_analyze_never_raises_on_generated_manifests(
         data, "--fail-on", fail_on, "--kubernetes-version", version, *extra, "--format", fmt
     )
     assert code in (0, 1, 2)
+
+
+@fuzz(0.2)
+@given(text=over_budget())
+def test_over_budget_input_is_refused_by_name_or_analysed_with_linear_output(text: str) -> None:
+    count("core: over-budget classes")
+    report = analyze([("x.yaml", text)])
+    check_report(report, text)
+    for problem in report.errors:
+        limit = limit_of(problem.message)
+        event(f"over budget: {limit}" if limit else "refused: not a budget limit")
+        if limit is not None:
+            assert problem.line is not None and problem.document is not None, problem
+    if not report.errors:
+        event("analysed")
+    # Output grows with the input, never with its square (the per-phase breakdown once did).
+    assert len(to_json(report)) < 100_000 + 300 * len(text)
+    assert run_cli(text, "--format", "json") in (0, 1, 2)
 
 
 @fuzz(1.0)

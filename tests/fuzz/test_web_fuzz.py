@@ -1,8 +1,9 @@
 """Property-based fuzzing of the web form, the fix view, the questionnaire and the JSON API.
 
 Examples per run (profile ``ci``, the default; see ``tests/fuzz/conftest.py``): 1,000 posts to
-``/analyze/`` (each once as a full page and once for htmx), 750 to ``/fix/``, 1,500 to
-``POST /api/v1/analyze`` (each as a raw YAML body and as JSON), 500 questionnaire queries
+``/analyze/`` (each once as a full page and once for htmx), 750 to ``/fix/``, 1,250 to
+``POST /api/v1/analyze`` (each as a raw YAML body and as JSON), 250 over-budget inputs to it
+(``strategies.over_budget``: a 413 or 422 names the line), 500 questionnaire queries
 (3,750 here, 11,750 with ``test_core_fuzz.py``; about 3 minutes on 2 cores).
 ``HYPOTHESIS_PROFILE=dev`` runs 50 a unit instead of 2,500 (235 in all).
 
@@ -36,6 +37,7 @@ from tests.fuzz.strategies import (
     fixable_docs,
     fuzz,
     manifest_input,
+    over_budget,
     render,
 )
 
@@ -96,7 +98,7 @@ def test_the_analyser_form_never_fails(
     client = Client()
     for headers in ({}, HTMX):
         response = client.post("/analyze/", form_data(data, version, extras), **headers)
-        check_html(response, {200, 400, 413})
+        check_html(response, {200, 400, 413, 422})  # 413/422: over the budget
         if headers:
             assert b"<html" not in response.content
 
@@ -110,7 +112,7 @@ def test_the_fix_view_never_fails(
     text = d.draw(render(docs, allow_bytes=False))
     data = {"manifest": text, "kubernetes_version": version, "fix": fix}
     response = Client().post("/fix/", data, **(HTMX if htmx else {}))
-    check_html(response, {200, 400, 413})
+    check_html(response, {200, 400, 413, 422})  # 413/422: over the budget
 
 
 API_QUERY = st.fixed_dictionaries(
@@ -153,7 +155,22 @@ def check_api(response: Any) -> None:
         assert "detail" in body
 
 
-@fuzz(0.6, fixtures=True)
+@fuzz(0.1, fixtures=True)
+@given(text=over_budget(), save=st.booleans())
+def test_over_budget_input_is_a_4xx_naming_the_limit(text: str, save: bool) -> None:
+    count("api: over-budget classes")
+    client = Client()
+    body = json.dumps({"manifest": text})  # NUL and lone surrogates travel as JSON escapes
+    response = client.post("/api/v1/analyze", body, content_type="application/json")
+    check_api(response)
+    if response.status_code in (413, 422):
+        detail = json.loads(response.content)["detail"]
+        assert "line " in str(detail), detail
+    raw = text.encode("utf-8", "surrogatepass")
+    check_api(client.post("/api/v1/analyze", raw, content_type="application/yaml"))
+
+
+@fuzz(0.5, fixtures=True)
 @given(
     data=manifest_input(),
     query=API_QUERY,

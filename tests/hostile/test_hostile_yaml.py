@@ -52,6 +52,17 @@ EXPECTED: dict[str, str | None] = {
     "string-scalar-15mb": None,
 }
 WEB_LIMIT = 2 * 1024 * 1024  # ADVISOR_MAX_INPUT_BYTES's default
+# Inputs over a limit of the budget other than size: the web answers 422 naming the limit.
+OVER_BUDGET = {
+    "billion-laughs": "max_nodes",
+    "merge-key-bomb": "max_nodes",
+    "deep-flow-sequences-100k": "max_depth",
+    "deep-flow-mappings-100k": "max_depth",
+    "deep-block-sequences-100k": "max_depth",
+    "deep-block-keys-100k": "max_depth",
+    "deep-indented-mappings-3k": "max_depth",
+    "empty-documents-100k": "max_documents",
+}
 
 
 def test_every_input_has_an_expectation() -> None:
@@ -105,7 +116,9 @@ def web_expectation(name: str, data: bytes) -> tuple[set[int], str]:
     expected = EXPECTED[name]
     if name in ("binary", "random-bytes-without-nul", "invalid-utf8"):
         return {400}, expected or ""  # refused while the upload is read
-    return {200}, expected or "web"  # analysed: the message, or the Pod's name
+    if name in OVER_BUDGET:
+        return {422}, f"({OVER_BUDGET[name]} = "  # the message names the limit
+    return {200}, expected or "web"  # analysed: the Pod's name
 
 
 @pytest.mark.django_db
@@ -138,6 +151,11 @@ def test_the_api_answers_413_or_lists_the_error(name: str) -> None:
     if len(data) > WEB_LIMIT:
         assert response.status_code == 413
         assert "larger than" in body["detail"]
+        return
+    if name in OVER_BUDGET:
+        assert response.status_code == 422
+        assert f"({OVER_BUDGET[name]} = " in body["detail"]
+        assert body["detail"].startswith(("document 1, line ", "document 2001, line "))
         return
     assert response.status_code == 200
     expected = EXPECTED[name]

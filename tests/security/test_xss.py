@@ -302,7 +302,7 @@ def test_the_edit_conflict_and_form_errors_are_escaped(payload: str) -> None:
     url = reverse("review-edit", args=[review.slug])
     stale = {
         "title": payload,
-        "tags": payload,
+        "tags": "ok-tag",  # a tag follows the API's rule; a payload as a tag is refused below
         "manifest": hostile_manifest(payload) + f"# {payload}\n",
         "kubernetes_version": "1.37",
         "version": 1,  # the review is at version 2: a conflict showing both texts
@@ -314,6 +314,9 @@ def test_the_edit_conflict_and_form_errors_are_escaped(payload: str) -> None:
     invalid = client.post(url, {**stale, "title": "", "kubernetes_version": payload})
     assert invalid.status_code == 400
     assert_safe_html(invalid, payload, "edit form errors")
+    bad_tag = client.post(url, {**stale, "version": 2, "tags": payload})
+    assert bad_tag.status_code == 400
+    assert_safe_html(bad_tag, payload, "edit refused for its tag")
 
 
 def test_saving_and_commenting_answers_are_escaped(payload: str) -> None:
@@ -325,7 +328,7 @@ def test_saving_and_commenting_answers_are_escaped(payload: str) -> None:
         {
             "title": payload,
             "description": payload,
-            "tags": payload,
+            "tags": "ok-tag",
             "manifest": hostile_manifest(payload),
             "kubernetes_version": "1.37",
         },
@@ -333,6 +336,13 @@ def test_saving_and_commenting_answers_are_escaped(payload: str) -> None:
     )
     assert saved.status_code == 200
     assert_safe_html(saved, payload, "saved")
+    bad_tag = client.post(
+        reverse("review-save"),
+        {"title": "t", "tags": payload, "manifest": hostile_manifest(payload)},
+        **HTMX,
+    )
+    assert bad_tag.status_code == 400  # the API's tag rule; the message quotes it, escaped
+    assert_safe_html(bad_tag, payload, "not saved for its tag")
     refused = client.post(reverse("review-save"), {"title": "", "manifest": payload}, **HTMX)
     assert_safe_html(refused, payload, "not saved")
     comment = client.post(reverse("review-comment", args=[review.slug]), {"body": payload}, **HTMX)

@@ -88,7 +88,7 @@ def test_it_asks_for_input_when_the_box_is_empty(client: Client) -> None:
 def test_it_refuses_an_oversized_manifest_with_a_message(client: Client, settings) -> None:
     settings.ADVISOR_MAX_INPUT_BYTES = 1000
     response = post_manifest(client, "a: 1\n" * 500)
-    assert response.status_code == 400
+    assert response.status_code == 413  # the budget's bytes (README "Limits")
     assert "larger than" in response.content.decode()
 
 
