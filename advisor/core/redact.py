@@ -93,8 +93,9 @@ def redact(text: str) -> Redacted:
         new, found = result
         parts += [body[done : chunk.start], new]
         first = chunk.line + 1  # lines never move: every replacement keeps its line breaks
+        starts = _line_starts(new)
         for f in found:
-            line = first + new.count("\n", 0, f.at)
+            line = first + bisect.bisect_right(starts, f.at) - 1
             redactions.setdefault(
                 (chunk.number, line, f.path), Redaction(chunk.number, line, f.path, f.reason)
             )
