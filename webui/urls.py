@@ -39,4 +39,5 @@ urlpatterns = [
     ),
     path("r/<str:slug>/history/", reviews.history, name="review-history"),
     path("r/<str:slug>/reanalyse/", reviews.reanalyse, name="review-reanalyse"),
+    path("r/<str:slug>/secrets/", reviews.secrets, name="review-secrets"),
 ]

@@ -42,7 +42,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,7 @@ from advisor.core.credentials import REDACTED, find, is_reference, secret_word, 
 from advisor.core.source import LDict
 from advisor.core.yamlload import Document, Limits, load_documents, split_documents
 
-__all__ = ["REDACTED", "Redacted", "Redaction", "redact", "secret_word"]
+__all__ = ["REDACTED", "Redacted", "Redaction", "mask", "redact", "secret_word"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _MAX_PARTS = 32  # more distinct secrets than this inside one value: the whole value goes
@@ -72,6 +72,9 @@ class Redacted:
 
     text: str
     redactions: tuple[Redaction, ...]
+    # The text each redaction replaced, to mask copies of it elsewhere (an analysis stored
+    # with an older revision); never stored or shown.
+    values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 def redact(text: str) -> Redacted:
@@ -85,6 +88,7 @@ def redact(text: str) -> Redacted:
     documents = {document.number: document for document in loaded}
     parts: list[str] = []
     redactions: dict[tuple[int, int, str], Redaction] = {}
+    values: set[str] = set()
     done = 0
     for chunk in chunks:
         result = _redact_chunk(body[chunk.start : chunk.end], chunk, documents[chunk.number])
@@ -94,6 +98,7 @@ def redact(text: str) -> Redacted:
         parts += [body[done : chunk.start], new]
         first = chunk.line + 1  # lines never move: every replacement keeps its line breaks
         starts = _line_starts(new)
+        values.update(f.value for f in found if f.value)
         for f in found:
             line = first + bisect.bisect_right(starts, f.at) - 1
             redactions.setdefault(
@@ -102,7 +107,7 @@ def redact(text: str) -> Redacted:
         done = chunk.end
     parts.append(body[done:])
     ordered = sorted(redactions.values(), key=lambda r: (r.document, r.line))
-    return Redacted(bom + "".join(parts), tuple(ordered))
+    return Redacted(bom + "".join(parts), tuple(ordered), frozenset(values))
 
 
 def _limits(text: str) -> Limits:
@@ -160,6 +165,7 @@ class _Found:
     at: int
     path: str
     reason: str
+    value: str = ""  # the text replaced
 
 
 class _Unlocatable(Exception):
@@ -263,7 +269,7 @@ def _redact_unparsed(raw: str, why: str = "does not parse") -> tuple[str, list[_
             continue
         parts += [raw[done:start], REDACTED]
         size += start - done
-        found.append(_Found(size, "document text", f"{why}; {what}"))
+        found.append(_Found(size, "document text", f"{why}; {what}", raw[start:end]))
         size += len(REDACTED)
         done = end
     parts.append(raw[done:])
@@ -566,7 +572,8 @@ def _replace(
         if edit.start < done:
             continue  # inside a value already replaced
         parts += [raw[done : edit.start], edit.text]
-        found.append(_Found(edit.key_at + shift, edit.path, edit.reason))
+        value = raw[edit.start : edit.end]
+        found.append(_Found(edit.key_at + shift, edit.path, edit.reason, value))
         shift += len(edit.text) - (edit.end - edit.start)
         done = edit.end
     parts.append(raw[done:])
@@ -959,3 +966,36 @@ class _Scanner:
         if first == "*":
             return _PROPERTY.match(text, at).end(), "alias"  # type: ignore[union-attr]
         return _flow_plain_end(text, at), "plain"
+
+
+def mask(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` (JSON-like) with every copy of the ``secrets`` a redaction replaced masked.
+
+    A secret of four characters or more is masked wherever it appears in a string, and so is
+    each of its words of four characters or more (a block scalar's lines); a shorter one only
+    where a whole string equals it. Keys are kept.
+    """
+    long: set[str] = set()
+    short: set[str] = set()
+    for secret in secrets:
+        bare = secret.strip().strip("'\"")
+        (long if len(bare) >= 4 else short).add(bare)
+        long.update(word for word in secret.split() if len(word) >= 4)
+    long.discard(REDACTED)
+    short.discard("")
+    if not long and not short:
+        return value
+    pattern = _pattern(frozenset(long)) if long else None
+    return _masked_copy(value, pattern, short)
+
+
+def _masked_copy(value: Any, pattern: re.Pattern[str] | None, short: set[str]) -> Any:
+    if isinstance(value, str):
+        if value in short:
+            return REDACTED
+        return pattern.sub(REDACTED, value) if pattern is not None else value
+    if isinstance(value, list):
+        return [_masked_copy(item, pattern, short) for item in value]
+    if isinstance(value, dict):
+        return {k: _masked_copy(v, pattern, short) for k, v in value.items()}
+    return value

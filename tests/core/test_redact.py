@@ -8,7 +8,7 @@ import re
 import pytest
 
 from advisor.core.analyze import analyze_text
-from advisor.core.redact import REDACTED, Redacted, Redaction, redact, secret_word
+from advisor.core.redact import REDACTED, Redacted, Redaction, mask, redact, secret_word
 from advisor.core.yamlload import load_documents
 from tests.conftest import CORPUS, ROOT
 
@@ -556,3 +556,14 @@ def test_it_redacts_inside_the_last_applied_configuration_only_when_it_holds_sec
     result = redact(with_token)
     assert "LEAK" not in result.text
     assert "last-applied-configuration: 'REDACTED'" in result.text
+
+
+def test_it_masks_copies_of_what_it_replaced_in_other_documents() -> None:
+    result = redact(EVERY_FORM)
+    analysis = {"message": "runs mysql -pLEAK14 at start", "args": ["LEAK15"], "ok": "debug"}
+    assert mask(analysis, result.values) == {
+        "message": "runs mysql -pREDACTED at start",
+        "args": [REDACTED],
+        "ok": "debug",
+    }
+    assert not re.search(r"LEAK\d\d", repr(result))  # no secret in a log or a traceback
