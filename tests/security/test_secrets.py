@@ -205,8 +205,9 @@ def test_an_earlier_revision_is_purged_on_request(client: Client, author: User) 
     assert_nowhere(client, review, bearer(author))
 
 
+@pytest.mark.parametrize("action", ["redact", "purge"])
 def test_a_review_turned_to_redaction_through_the_api_shows_no_secret(
-    client: Client, author: User
+    client: Client, author: User, action: str
 ) -> None:
     headers = bearer(author)
     body: dict[str, Any] = {"title": "Kept", "manifest": MANIFEST, "redact_secrets": False}
@@ -222,10 +223,20 @@ def test_a_review_turned_to_redaction_through_the_api_shows_no_secret(
         **headers,
     )
     assert response.status_code == 200 and leaked(response.content.decode()) == []
+    assert response.json()["unredacted_revisions"] == [1]
     review = Review.objects.get()
     for name, text in pages(client, review, headers).items():
         assert leaked(text) == [], f"secrets shown on {name}"
-    client.post(reverse("review-secrets", args=[review.slug]), {"action": "redact"})
+    patch = {"version": response.json()["version"], "earlier_revisions": action}
+    response = client.patch(
+        f"/api/v1/reviews/{review.slug}",
+        json.dumps(patch),
+        content_type="application/json",
+        **headers,
+    )
+    assert response.status_code == 200
+    assert response.json()["unredacted_revisions"] == []
+    assert len(response.json()["revisions"]) == (1 if action == "purge" else 2)
     assert_nowhere(client, review, headers)
 
 
