@@ -103,6 +103,7 @@ COVERED_POST: dict[str, Case] = {
         lambda w: {"version": w.review.version},
         302,
     ),
+    "review-secrets": (lambda w: [w.review.slug], lambda w: {"action": "redact"}, 302),
     "review-import": (
         lambda w: [],
         lambda w: {"document": json.dumps(exchange.review_document(w.review))},
