@@ -23,7 +23,7 @@ Credentials inside a value (:func:`find`):
 * ``NAME=value`` and ``NAME: value`` pairs whose name looks secret (properties files, shell
   ``export``, query strings ``?access_token=``, DSNs ``password=``, embedded JSON and YAML,
   ``Authorization: Bearer x`` headers), and a ``value`` that follows a ``name`` that looks secret;
-* the password of a URL's ``user:password@``;
+* the password of a URL's ``user:password@``, and of a Go MySQL DSN's ``user:password@tcp(``;
 * tokens with a known fixed prefix: AWS access key ids (``AKIA``...), GitHub, GitLab, Slack,
   Stripe, Google API keys, JSON Web Tokens; Slack and Discord webhook URLs;
 * the body of a PEM private key (the ``BEGIN``/``END`` lines stay);
@@ -180,6 +180,7 @@ def find(text: str) -> list[Span]:
     spans = [
         *_pairs(text),
         *_url_passwords(text),
+        *_go_dsn_passwords(text),
         *_known_tokens(text),
         *_webhooks(text),
         *_pem_bodies(text),
@@ -280,6 +281,20 @@ def _url_passwords(text: str) -> Iterator[Span]:
             if colon >= 0 and not is_reference(text[colon + 1 : end]):
                 yield colon + 1, end, "password in a URL"
         pos = max(at + 1, end - 1)
+
+
+def _go_dsn_passwords(text: str) -> Iterator[Span]:
+    """The password of a Go MySQL DSN, ``user:password@tcp(host)/db`` (no scheme)."""
+    for marker in ("@tcp(", "@unix("):
+        pos = 0
+        while (at := text.find(marker, pos)) >= 0:
+            start = at
+            while start > 0 and text[start - 1] not in " \t\r\n\"'=(@/,;":
+                start -= 1
+            colon = text.find(":", start, at)
+            if colon >= 0 and not is_reference(text[colon + 1 : at]):
+                yield colon + 1, at, "password in a DSN"
+            pos = at + len(marker)
 
 
 def _known_tokens(text: str) -> Iterator[Span]:

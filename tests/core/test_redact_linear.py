@@ -53,6 +53,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "colons": lambda n: "p: " + ": " * (n // 2) + BROKEN,
     "equals": lambda n: "p: " + "=" * n + BROKEN,
     "webhooks": lambda n: "w: " + "hooks.slack.com/services/" * (n // 25) + BROKEN,
+    "go-dsn": lambda n: "d: " + "a:b@tcp(" * (n // 8) + BROKEN,
+    "go-dsn-userinfo": lambda n: "d: " + "a:" * (n // 2) + "@tcp(db)" + BROKEN,
     "aws-prefixes": lambda n: "a: " + "AKIA" * (n // 4) + BROKEN,
     "secret-lines": lambda n: "kind: Secret\ndata:\n" + "  password: x\n" * (n // 14) + BROKEN,
     "indented-block": lambda n: (
