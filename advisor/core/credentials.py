@@ -381,3 +381,26 @@ def _flags(text: str) -> Iterator[Span]:
             expect = "redis-cli -a password"
         elif tool == "curl" and flag == "u":
             expect = "curl"
+
+
+# Keys of a Secret (and of the objects around it) whose values say what it is, not what it holds.
+STRUCTURE = frozenset(
+    {"apiVersion", "kind", "metadata", "name", "namespace", "generateName", "type", "immutable"}
+    | {"labels", "annotations", "items", "data", "stringData", "uid", "resourceVersion"}
+)
+
+
+def object_values(text: str) -> Iterator[Span]:
+    """Every ``key: value`` written on one line whose key is not :data:`STRUCTURE` (for text
+    that says it holds a Secret but does not parse: its layout cannot be trusted)."""
+    for match in _SEPARATORS.finditer(text):
+        sep = match.start()
+        after = text[sep + 1] if sep + 1 < len(text) else ""
+        if text[sep] != ":" or after not in (" ", "\t", "'", '"'):
+            continue
+        if _name_before(text, sep).strip("'\"") in STRUCTURE:
+            continue
+        start, end = _value_span(text, sep + 1)
+        value = text[start:end]
+        if start < end and not is_reference(value) and value[0] not in "{[|>&*!#":
+            yield start, end, "value in a Secret"

@@ -46,7 +46,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.core.credentials import REDACTED, find, is_reference, secret_word, words_of
+from advisor.core.credentials import (
+    REDACTED,
+    find,
+    is_reference,
+    object_values,
+    secret_word,
+    words_of,
+)
 from advisor.core.source import LDict
 from advisor.core.yamlload import Document, Limits, load_documents, split_documents
 
@@ -257,6 +264,8 @@ def _redact_unparsed(raw: str, why: str = "does not parse") -> tuple[str, list[_
     name looks secret, with the lines under it when it is a block scalar or a nested block.
     """
     spans = [*find(raw), *_secret_lines(raw)]
+    if _says_secret(raw):
+        spans += object_values(raw)  # flow or JSON on one line: the line scanner cannot tell
     spans = [s for s in spans if not is_reference(raw[s[0] : s[1]])]
     if not spans:
         return None
@@ -281,11 +290,7 @@ _SAYS_SECRET = re.compile(r"kind:Secret(?![A-Za-z0-9])")
 
 def _secret_lines(raw: str) -> Iterator[tuple[int, int, str]]:
     """Spans of values under a Secret's data, and of keys whose names look secret."""
-    says_secret = any(
-        _SAYS_SECRET.search(line.replace(" ", "").replace('"', "").replace("'", ""))
-        for line in raw.splitlines()
-        if "Secret" in line
-    )
+    says_secret = _says_secret(raw)
     section = block = -1  # indents of an open data: section and of a key whose lines go
     pos = 0
     for line in raw.splitlines(keepends=True):
@@ -328,6 +333,15 @@ def _secret_lines(raw: str) -> Iterator[tuple[int, int, str]]:
         block = indent  # the lines under it continue its value (folded, quoted or nested)
         if value and value[0] not in "|>":
             yield start + indent + value_at, start + indent + value_at + len(value.rstrip()), why
+
+
+def _says_secret(raw: str) -> bool:
+    """Tell whether a text says ``kind: Secret`` somewhere (any quoting and spacing)."""
+    return any(
+        _SAYS_SECRET.search(line.replace(" ", "").replace('"', "").replace("'", ""))
+        for line in raw.splitlines()
+        if "Secret" in line
+    )
 
 
 def _line_colon(stripped: str, at: int) -> int:

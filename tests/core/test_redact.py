@@ -567,3 +567,17 @@ def test_it_masks_copies_of_what_it_replaced_in_other_documents() -> None:
         "ok": "debug",
     }
     assert not re.search(r"LEAK\d\d", repr(result))  # no secret in a log or a traceback
+
+
+def test_it_redacts_a_secret_written_as_json_on_one_line_that_does_not_parse() -> None:
+    deep = "[" * 200 + "]" * 200  # deeper than the loader allows
+    text = (
+        '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name":'
+        ' "s"}, "type": "Opaque", "data": {"app": "c2VjcmV0"}}, {"kind": "Pod", "x": '
+        + deep
+        + "}]}"
+    )
+    result = redact(text)
+    assert "c2VjcmV0" not in result.text
+    assert result.text == text.replace("c2VjcmV0", REDACTED)
+    assert result.redactions[0].reason.startswith("does not parse")
