@@ -203,14 +203,28 @@ def _value_span(text: str, at: int) -> tuple[int, int]:
     while at < size and text[at] in " \t":
         at += 1
     if at < size and text[at] in "'\"":
-        close = text.find(text[at], at + 1)
-        line = text.find("\n", at + 1)
-        end = close if close >= 0 and (line < 0 or close < line) else (size if line < 0 else line)
-        return at + 1, end
+        return at + 1, _closing_quote(text, at)
     end = at
     while end < size and text[end] not in _STOP:
         end += 1
     return at, end
+
+
+def _closing_quote(text: str, at: int) -> int:
+    """Return where the quoted value opened at ``at`` closes (``''`` and ``\\x`` are escapes),
+    or the end of its line when it does not close on it."""
+    quote, pos, size = text[at], at + 1, len(text)
+    while pos < size and text[pos] not in "\r\n":
+        if quote == '"' and text[pos] == "\\":
+            pos += 2
+            continue
+        if text[pos] == quote:
+            if quote == "'" and pos + 1 < size and text[pos + 1] == "'":
+                pos += 2
+                continue
+            return pos
+        pos += 1
+    return min(pos, size)
 
 
 def _name_before(text: str, sep: int) -> str:

@@ -581,3 +581,11 @@ def test_it_redacts_a_secret_written_as_json_on_one_line_that_does_not_parse() -
     assert "c2VjcmV0" not in result.text
     assert result.text == text.replace("c2VjcmV0", REDACTED)
     assert result.redactions[0].reason.startswith("does not parse")
+
+
+@pytest.mark.parametrize(
+    "value", ["'''c2VjcmV0'", "'it''s c2VjcmV0'", '"say \\"c2VjcmV0\\""', "c2VjcmV0"]
+)
+def test_it_reads_escaped_quotes_in_a_secret_that_does_not_parse(value: str) -> None:
+    text = f"{{kind: Secret, data: {{app: {value}}}, x: [[[[" + "[" * 200 + "\n"
+    assert "c2VjcmV0" not in redact(text).text
