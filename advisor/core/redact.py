@@ -292,6 +292,7 @@ def _secret_lines(raw: str) -> Iterator[tuple[int, int, str]]:
     """Spans of values under a Secret's data, and of keys whose names look secret."""
     says_secret = _says_secret(raw)
     section = block = -1  # indents of an open data: section and of a key whose lines go
+    named: str | None = None  # the secret-looking name of the entry whose value comes next
     pos = 0
     for line in raw.splitlines(keepends=True):
         start, pos = pos, pos + len(line)
@@ -324,10 +325,15 @@ def _secret_lines(raw: str) -> Iterator[tuple[int, int, str]]:
             section, block = indent, indent if value else -1
             continue
         why = None
+        if key == "name":
+            named = secret_word(value.strip("'\""))  # an env var's (or header's) name
+        elif key == "value" and named:
+            why, named = f"name looks secret ({named})", None
         if section >= 0 and indent > section:
             why = "Secret data"
-        elif words_of(key) not in (["key"], ["keys"]) and (word := secret_word(key)):
-            why = f"key name looks secret ({word})"
+        elif why is None and words_of(key) not in (["key"], ["keys"]):
+            word = secret_word(key)
+            why = f"key name looks secret ({word})" if word else None
         if why is None:
             continue
         block = indent  # the lines under it continue its value (folded, quoted or nested)

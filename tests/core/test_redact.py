@@ -589,3 +589,14 @@ def test_it_redacts_a_secret_written_as_json_on_one_line_that_does_not_parse() -
 def test_it_reads_escaped_quotes_in_a_secret_that_does_not_parse(value: str) -> None:
     text = f"{{kind: Secret, data: {{app: {value}}}, x: [[[[" + "[" * 200 + "\n"
     assert "c2VjcmV0" not in redact(text).text
+
+
+def test_it_redacts_a_block_env_value_in_a_document_that_does_not_parse() -> None:
+    text = (
+        "kind: Pod\nspec:\n  containers:\n  - env:\n    - name: DB_PASSWORD\n      value: |-\n"
+        "        line one\n        hunter2\n    - name: LOG_LEVEL\n      value: info\n  x: [\n"
+    )
+    result = redact(text)
+    assert "hunter2" not in result.text and "line one" not in result.text
+    assert "value: info" in result.text
+    assert result.text.count("\n") == text.count("\n")
