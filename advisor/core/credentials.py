@@ -416,5 +416,6 @@ def object_values(text: str) -> Iterator[Span]:
             continue
         start, end = _value_span(text, sep + 1)
         value = text[start:end]
-        if start < end and not is_reference(value) and value[0] not in "{[|>&*!#":
+        quoted = text[start - 1] in "'\""
+        if start < end and not is_reference(value) and (quoted or value[0] not in "{[|>&*!#"):
             yield start, end, "value in a Secret"

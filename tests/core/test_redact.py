@@ -584,7 +584,8 @@ def test_it_redacts_a_secret_written_as_json_on_one_line_that_does_not_parse() -
 
 
 @pytest.mark.parametrize(
-    "value", ["'''c2VjcmV0'", "'it''s c2VjcmV0'", '"say \\"c2VjcmV0\\""', "c2VjcmV0"]
+    "value",
+    ["'''c2VjcmV0'", "'it''s c2VjcmV0'", "'# c2VjcmV0'", '"say \\"c2VjcmV0\\""', "c2VjcmV0"],
 )
 def test_it_reads_escaped_quotes_in_a_secret_that_does_not_parse(value: str) -> None:
     text = f"{{kind: Secret, data: {{app: {value}}}, x: [[[[" + "[" * 200 + "\n"
