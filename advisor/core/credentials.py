@@ -212,9 +212,9 @@ def _value_span(text: str, at: int) -> tuple[int, int]:
 
 def _closing_quote(text: str, at: int) -> int:
     """Return where the quoted value opened at ``at`` closes (``''`` and ``\\x`` are escapes),
-    or the end of its line when it does not close on it."""
+    maybe lines later (YAML folds quoted scalars), or the end of the text."""
     quote, pos, size = text[at], at + 1, len(text)
-    while pos < size and text[pos] not in "\r\n":
+    while pos < size:
         if quote == '"' and text[pos] == "\\":
             pos += 2
             continue
@@ -261,6 +261,7 @@ def _pairs(text: str) -> Iterator[Span]:
         if bare == "name":
             start, end = _value_span(text, sep + 1)
             pending = secret_word(text[start:end])
+            resume = max(end, sep + 1)
             continue
         if bare == "value":
             word, pending = pending, None
@@ -405,10 +406,13 @@ STRUCTURE = frozenset(
 
 
 def object_values(text: str) -> Iterator[Span]:
-    """Every ``key: value`` written on one line whose key is not :data:`STRUCTURE` (for text
-    that says it holds a Secret but does not parse: its layout cannot be trusted)."""
+    """Every ``key: value`` whose key is not :data:`STRUCTURE` (for text that says it holds a
+    Secret but does not parse: its layout cannot be trusted)."""
+    resume = 0
     for match in _SEPARATORS.finditer(text):
         sep = match.start()
+        if sep < resume:
+            continue
         after = text[sep + 1] if sep + 1 < len(text) else ""
         if text[sep] != ":" or after not in (" ", "\t", "'", '"'):
             continue
@@ -419,3 +423,4 @@ def object_values(text: str) -> Iterator[Span]:
         quoted = text[start - 1] in "'\""
         if start < end and not is_reference(value) and (quoted or value[0] not in "{[|>&*!#"):
             yield start, end, "value in a Secret"
+            resume = end

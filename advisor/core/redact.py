@@ -273,13 +273,15 @@ def _redact_unparsed(raw: str, why: str = "does not parse") -> tuple[str, list[_
     parts: list[str] = []
     found: list[_Found] = []
     done = size = 0
+    eol = "\r\n" if "\r\n" in raw else "\n"
     for start, end, what in spans:
         if start < done:
             continue
-        parts += [raw[done:start], REDACTED]
+        replacement = REDACTED + eol * raw.count("\n", start, end)  # no line moves
+        parts += [raw[done:start], replacement]
         size += start - done
         found.append(_Found(size, "document text", f"{why}; {what}", raw[start:end]))
-        size += len(REDACTED)
+        size += len(replacement)
         done = end
     parts.append(raw[done:])
     return "".join(parts), found
@@ -469,7 +471,12 @@ def _add_parts(text: str, holder: _Holder, parts: dict[tuple[int, Any], _Target]
     if not found:
         return
     mapping, key, where = holder
-    new = frozenset(text[start:end] for start, end, _ in found)
+    # A part is masked where it is written, one line at a time (a quoted value may fold).
+    new = frozenset(
+        line.strip() for start, end, _ in found for line in text[start:end].splitlines()
+    ) - {""}
+    if not new:
+        return
     old = parts.get((id(mapping), key))
     if old is None:
         parts[id(mapping), key] = _Target(mapping, key, where, found[0][2], new)

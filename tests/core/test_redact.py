@@ -601,3 +601,14 @@ def test_it_redacts_a_block_env_value_in_a_document_that_does_not_parse() -> Non
     assert "hunter2" not in result.text and "line one" not in result.text
     assert "value: info" in result.text
     assert result.text.count("\n") == text.count("\n")
+
+
+def test_it_redacts_a_quoted_value_folded_over_lines_in_text_that_does_not_parse() -> None:
+    text = (
+        "kind: Pod\nspec:\n  containers:\n  - env: [{name: DB_PASSWORD, value: 'line one\n\n"
+        "      hunter2'}, {name: MODE, value: fast}]\n  x: [\n"
+    )
+    result = redact(text)
+    assert "hunter2" not in result.text and "line one" not in result.text
+    assert "value: fast" in result.text
+    assert result.text.count("\n") == text.count("\n")

@@ -56,6 +56,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "go-dsn": lambda n: "d: " + "a:b@tcp(" * (n // 8) + BROKEN,
     "go-dsn-userinfo": lambda n: "d: " + "a:" * (n // 2) + "@tcp(db)" + BROKEN,
     "secret-flow": lambda n: "kind: Secret\ndata: {" + "k: 'v', " * (n // 8) + BROKEN,
+    "secret-quotes": lambda n: "kind: Secret\ndata:\n" + "  a: '\n" * (n // 7) + BROKEN,
+    "name-quotes": lambda n: "env:\n" + "- name: 'x\n" * (n // 11) + BROKEN,
     "aws-prefixes": lambda n: "a: " + "AKIA" * (n // 4) + BROKEN,
     "secret-lines": lambda n: "kind: Secret\ndata:\n" + "  password: x\n" * (n // 14) + BROKEN,
     "indented-block": lambda n: (
