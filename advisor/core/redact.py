@@ -32,9 +32,10 @@ gets its whole value replaced. When that fails too (duplicate or merge keys, tex
 misreads), the document is redacted line by line as below, and kept only if none of the values
 the tree calls secret is left; else it is replaced by a ``# document N removed: ...`` comment
 (and blank lines). A document that does not parse is redacted line by line in linear time: the
-credentials found in its text, the values under a Secret's ``data:``/``stringData:``, and the
-values (and lines under) keys whose names look secret. Comments of a document that parses are
-never changed, so a secret typed into a comment stays.
+credentials found in its text, the values under a Secret's ``data:``/``stringData:``, the
+values (and lines under) keys and entries whose names look secret, and, in a text that says
+``kind: Secret``, every value but those of the keys that describe the object. Comments of a
+document that parses are never changed, so a secret typed into a comment stays.
 """
 
 from __future__ import annotations
