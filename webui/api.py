@@ -222,6 +222,11 @@ class ReviewPatch(Schema):
     api_defaults: bool | None = None
     redact_secrets: bool | None = None
     note: str = Field("", max_length=200, description="what this revision changes")
+    earlier_revisions: Literal["redact", "purge"] | None = Field(
+        None,
+        description="with redaction on: redact, or delete, the earlier revisions that still hold "
+        "secrets (listed in `unredacted_revisions`)",
+    )
 
     @pydantic.model_validator(mode="after")
     def _one_input(self) -> "ReviewPatch":
@@ -293,6 +298,10 @@ class ReviewOut(ReviewSummary):
     answers: dict[str, Any]
     redact_secrets: bool
     redactions: list[dict[str, Any]]
+    unredacted_revisions: list[int] = Field(
+        description="earlier revisions stored before redaction was turned on that still hold "
+        "secrets (shown redacted); PATCH `earlier_revisions` to redact or purge them"
+    )
     snapshot: dict[str, Any] = Field(description="the latest revision's analysis document")
     revisions: list[RevisionOut]
     reviewers: list[ReviewerOut] = Field(
@@ -530,6 +539,9 @@ def _detail(review: Review) -> dict[str, Any]:
         "answers": review.answers,
         "redact_secrets": review.redact_secrets,
         "redactions": review.redactions,
+        "unredacted_revisions": (
+            services.unredacted_revisions(review) if review.redact_secrets else []
+        ),
         "snapshot": review.snapshot,
         "reviewers": _reviewers(review),
         "revisions": [
@@ -707,6 +719,11 @@ def patch_review(request: HttpRequest, slug: str, payload: ReviewPatch) -> Any:
     try:
         with transaction.atomic():
             review = _apply_patch(review, payload, user)
+            if payload.earlier_revisions is not None and review.redact_secrets:
+                if payload.earlier_revisions == "redact":
+                    services.redact_revisions(review)
+                else:
+                    services.purge_revisions(review)
     except services.EditConflict as exc:
         current = _fresh(exc.current)
         return Status(

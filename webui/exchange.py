@@ -339,7 +339,7 @@ def review_document(review: Review) -> dict[str, Any]:
                 "author": r.author.get_username() if r.author else None,
                 "note": r.note,
                 "kind": review.kind,
-                "manifest": r.manifest,
+                "manifest": services.shown_revision(review, r)[0],
                 "answers": r.answers or {},
                 "kubernetes_version": r.kubernetes_version,
                 "api_defaults": r.api_defaults,

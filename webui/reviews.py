@@ -256,6 +256,7 @@ def _detail_context(request: HttpRequest, review: Review, **extra: Any) -> dict[
         "request_form": RequestForm(),
         "can_verdict": can_verdict,
         "events": review.events.select_related("actor"),
+        "unredacted_revisions": _unredacted(request, review),
         **extra,
     }
 
@@ -305,6 +306,8 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
     except (ValueError, InputError) as exc:
         form.add_error(None, str(exc))
         return render(request, "reviews/edit.html", {"review": review, "form": form}, status=400)
+    if data["redact_secrets"] and services.unredacted_revisions(review):
+        return redirect("review-secrets", review.slug)  # offer to redact or purge them
     return redirect(review)
 
 
@@ -586,11 +589,12 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
     revisions = list(review.revisions.all())
     context: dict[str, Any] = {"review": review, "revisions": revisions}
     a_num, b_num = _int(request.GET.get("a")), _int(request.GET.get("b"))
-    if revisions and a_num is None:
-        a_num, b_num = max(1, len(revisions) - 1), len(revisions)
+    if revisions and a_num is None:  # numbers may have gaps: purged revisions
+        a_num, b_num = revisions[-min(2, len(revisions))].number, revisions[-1].number
     by_number = {r.number: r for r in revisions}
     a, b = by_number.get(a_num or 0), by_number.get(b_num or 0)
     if a is not None and b is not None:
+        a, b = _shown(review, a), _shown(review, b)
         context |= {
             "a": a,
             "b": b,
@@ -650,3 +654,37 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _unredacted(request: HttpRequest, review: Review) -> list[int]:
+    """Earlier revisions with secrets, for the author to act on while redaction is on."""
+    if not (review.redact_secrets and review.can_edit(request.user)):
+        return []
+    return services.unredacted_revisions(review)
+
+
+def _shown(review: Review, revision: Any) -> Any:
+    """A copy of a revision as it may be shown (redacted while the review asks for it)."""
+    import copy
+
+    shown = copy.copy(revision)
+    shown.manifest, shown.snapshot = services.shown_revision(review, revision)
+    return shown
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def secrets(request: HttpRequest, slug: str) -> HttpResponse:
+    """Offer to redact, or purge, the earlier revisions that still hold secrets."""
+    review = _review_for(request, slug, edit=True)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "redact":
+            services.redact_revisions(review)
+        elif action == "purge":
+            services.purge_revisions(review)
+        elif action != "keep":
+            return HttpResponse("unknown action", status=400)
+        return redirect(review)
+    numbers = services.unredacted_revisions(review) if review.redact_secrets else []
+    return render(request, "reviews/secrets.html", {"review": review, "numbers": numbers})

@@ -25,7 +25,7 @@ from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
 from advisor.core.budget import check_storable
 from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
-from advisor.core.redact import redact
+from advisor.core.redact import mask, redact
 from advisor.core.report import to_dict
 from advisor.core.roles import Catalogue, CatalogueEntry, load_catalogue
 from advisor.core.versions import parse_version
@@ -922,3 +922,53 @@ def waiting_on(user: Any) -> dict[str, Any]:
         .order_by("-created")
     )
     return {"to_review": to_review, "changes_requested": changes, "threads": open_threads}
+
+
+# --- secrets in earlier revisions ----------------------------------------------------------
+
+
+def shown_revision(review: Review, revision: Revision) -> tuple[str, dict[str, Any]]:
+    """A revision's manifest and snapshot as they may be shown: redacted on the fly while the
+    review asks for redaction, so a revision saved before it was turned on never shows its
+    secrets (in history, diffs, comparisons and exports) even if it was kept as it was."""
+    if not review.redact_secrets or not revision.manifest:
+        return revision.manifest, revision.snapshot
+    result = redact(revision.manifest)
+    if not result.redactions:
+        return revision.manifest, revision.snapshot
+    return result.text, mask(revision.snapshot, result.values)
+
+
+def unredacted_revisions(review: Review) -> list[int]:
+    """Numbers of the revisions (the latest excepted) whose stored text still holds secrets."""
+    revisions = list(review.revisions.order_by("number"))
+    return [r.number for r in revisions[:-1] if r.manifest and redact(r.manifest).redactions]
+
+
+@transaction.atomic
+def redact_revisions(review: Review) -> list[int]:
+    """Rewrite every earlier revision that holds secrets: its manifest redacted, its snapshot
+    masked wherever it copied a redacted value. Returns the revisions rewritten."""
+    done = []
+    for revision in review.revisions.select_for_update().order_by("number"):
+        result = redact(revision.manifest) if revision.manifest else None
+        if result is None or not result.redactions:
+            continue
+        Revision.objects.filter(pk=revision.pk).update(
+            manifest=result.text, snapshot=mask(revision.snapshot, result.values)
+        )
+        done.append(revision.number)
+    current = redact(review.manifest) if review.manifest else None
+    if current is not None and current.redactions:  # the review keeps the latest input too
+        Review.objects.filter(pk=review.pk).update(
+            manifest=current.text, snapshot=mask(review.snapshot, current.values)
+        )
+    return done
+
+
+@transaction.atomic
+def purge_revisions(review: Review) -> list[int]:
+    """Delete the earlier revisions that hold secrets (never the latest). Returns their numbers."""
+    numbers = unredacted_revisions(review)
+    review.revisions.filter(number__in=numbers).delete()
+    return numbers

@@ -58,4 +58,5 @@ urlpatterns = [
     # One workload's detail, rendered when opened (many-workloads results and saved reviews).
     path("analyze/w/<str:token>/<int:index>/", views.analyze_workload, name="analyze-workload"),
     path("r/<str:slug>/w/<int:index>/", views.review_workload, name="review-workload"),
+    path("r/<str:slug>/secrets/", reviews.secrets, name="review-secrets"),
 ]

@@ -1,28 +1,41 @@
 """Redact secrets from manifest text before a review stores it, keeping the rest as written.
 
-What is redacted:
+What is redacted (:mod:`advisor.core.credentials` says which names look secret and which
+credentials it finds inside text):
 
 * every value under ``data`` and ``stringData`` of a ``kind: Secret`` object, wherever the object
   sits (a document, an item of a ``List``, an object inside a template);
-* the ``value`` of every ``env`` entry whose ``name`` looks secret (:data:`SECRET_NAME`), in any
-  list under a key named ``env``; ``valueFrom`` names a reference, not a secret, and stays.
+* the ``value`` of every ``name``/``value`` entry whose name looks secret: env vars, probe
+  ``httpHeaders`` (``Authorization``), workflow parameters; ``valueFrom`` names a reference, not a
+  secret, and stays;
+* every string value under a key whose name looks secret (``ConfigMap`` data keys, annotations
+  such as ``example.com/auth-token``, fields of custom resources), except the bare ``key`` of a
+  ``secretKeyRef`` or a volume's ``items``;
+* the ``kubectl.kubernetes.io/last-applied-configuration`` annotation, whole, when the object it
+  copies holds anything this module would redact;
+* inside any other string, and across the items of a list (``args: [--token, x]``): only the
+  credential itself (a URL's password, a ``password=`` pair, a token with a known prefix, a
+  private key's body, a secret flag's value); the rest of the string stays.
 
 How: each document is loaded with :mod:`advisor.core.yamlload`, the values to redact are found in
 the tree, and a small scanner reads the document's text to find where every key's value is
 written (plain, quoted, block scalar, flow collection, or on the lines under its key). Only that
 text is replaced by ``REDACTED`` (quoted the way the value was; double-quoted in JSON), so
-comments, formatting, line endings and the other documents stay byte for byte.
+comments, formatting, line endings and the other documents stay byte for byte. No line is added
+or removed: a value written over several lines leaves blank lines behind, so every finding's line
+is the same in the redacted text as in the pasted one.
 
 Nothing secret is left behind: the scanner's keys must agree with the tree's, one for one, and the
 redacted document is loaded again and must equal the original with just those values replaced.
-When either check fails (anchors and aliases, merge keys, duplicate keys, text the scanner
-misreads) the whole document is replaced by a ``# document N removed: ...`` comment. A document
-that does not parse is kept unless its text looks like it holds secrets (``kind: Secret``, or an
-env ``name`` that looks secret next to a ``value``); then it is removed the same way. Comments are
-never changed, so a secret typed into a comment stays.
-
-``Redaction.line`` points into the redacted text (lines after a removed block scalar move up);
-document numbers are the same in both texts.
+A credential that is not written inside its value the way it reads (an escape, a folded line)
+gets its whole value replaced. When that fails too (duplicate or merge keys, text the scanner
+misreads), the document is redacted line by line as below, and kept only if none of the values
+the tree calls secret is left; else it is replaced by a ``# document N removed: ...`` comment
+(and blank lines). A document that does not parse is redacted line by line in linear time: the
+credentials found in its text, the values under a Secret's ``data:``/``stringData:``, the
+values (and lines under) keys and entries whose names look secret, and, in a text that says
+``kind: Secret``, every value but those of the keys that describe the object. Comments of a
+document that parses are never changed, so a secret typed into a comment stays.
 """
 
 from __future__ import annotations
@@ -30,33 +43,25 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.core.credentials import (
+    REDACTED,
+    find,
+    is_reference,
+    object_values,
+    secret_word,
+    words_of,
+)
 from advisor.core.source import LDict
 from advisor.core.yamlload import Document, Limits, load_documents, split_documents
 
-REDACTED = "REDACTED"
+__all__ = ["REDACTED", "Redacted", "Redaction", "mask", "redact", "secret_word"]
 
-_SEP = r"[_.\-\s]"
-_START = rf"(?:^|(?<={_SEP})|(?<=[a-z0-9])(?=[A-Z]))"
-_END = r"(?:$|(?=[_.\-\s0-9])|(?<=[a-z])(?=[A-Z]))"
-_ANYWHERE = (
-    "passwords?|passwd|passphrase|pass|pwd|tokens?|secrets?|credentials?|creds|authorization"
-    "|apikeys?|accesskeys?|secretkeys?|privatekeys?"
-)
-# Words are parts of the name split on "_", "-", "." and camelCase humps, in any case.
-# KEY and AUTH count only as the last part (API_KEY, ACCESS_KEY_ID, BASIC_AUTH): KEY_PREFIX,
-# KEYCLOAK_URL and AUTH_URL are left alone. CERT is not a secret word: certificates are public,
-# and their private keys match through KEY (TLS_KEY). A name ending in FILE, PATH or DIR
-# (DB_PASSWORD_FILE) says where a secret is mounted, not what it is.
-_WHERE = r"(?:[_.\-\s]|(?<=[a-z])(?=[A-Z]))(?i:files?|paths?|dirs?)$"
-SECRET_NAME = re.compile(
-    rf"^(?!.*{_WHERE}).*?"
-    rf"(?:{_START}(?P<word>(?i:{_ANYWHERE})){_END}"
-    rf"|{_START}(?P<last>(?i:keys?|auth))(?:{_SEP}?(?i:id))?$)"
-)
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_MAX_PARTS = 32  # more distinct secrets than this inside one value: the whole value goes
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ class Redacted:
 
     text: str
     redactions: tuple[Redaction, ...]
+    # The text each redaction replaced, to mask copies of it elsewhere (an analysis stored
+    # with an older revision); never stored or shown.
+    values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 def redact(text: str) -> Redacted:
@@ -87,24 +95,27 @@ def redact(text: str) -> Redacted:
     loaded = load_documents(body, limits=_limits(body))
     documents = {document.number: document for document in loaded}
     parts: list[str] = []
-    redactions: list[Redaction] = []
-    done = shift = 0
+    redactions: dict[tuple[int, int, str], Redaction] = {}
+    values: set[str] = set()
+    done = 0
     for chunk in chunks:
         result = _redact_chunk(body[chunk.start : chunk.end], chunk, documents[chunk.number])
         if result is None:
             continue
         new, found = result
         parts += [body[done : chunk.start], new]
-        first = chunk.line + shift + 1
-        redactions += [
-            Redaction(chunk.number, first + new.count("\n", 0, f.at), f.path, f.reason)
-            for f in found
-        ]
-        shift += new.count("\n") - body.count("\n", chunk.start, chunk.end)
+        first = chunk.line + 1  # lines never move: every replacement keeps its line breaks
+        starts = _line_starts(new)
+        values.update(f.value for f in found if f.value)
+        for f in found:
+            line = first + bisect.bisect_right(starts, f.at) - 1
+            redactions.setdefault(
+                (chunk.number, line, f.path), Redaction(chunk.number, line, f.path, f.reason)
+            )
         done = chunk.end
     parts.append(body[done:])
-    ordered = sorted(redactions, key=lambda r: (r.document, r.line))
-    return Redacted(bom + "".join(parts), tuple(ordered))
+    ordered = sorted(redactions.values(), key=lambda r: (r.document, r.line))
+    return Redacted(bom + "".join(parts), tuple(ordered), frozenset(values))
 
 
 def _limits(text: str) -> Limits:
@@ -162,6 +173,7 @@ class _Found:
     at: int
     path: str
     reason: str
+    value: str = ""  # the text replaced
 
 
 class _Unlocatable(Exception):
@@ -171,20 +183,59 @@ class _Unlocatable(Exception):
 def _redact_chunk(raw: str, chunk: _Chunk, document: Document) -> tuple[str, list[_Found]] | None:
     """Return one document's redacted text and what was redacted, or None to keep it."""
     if document.error is not None:
-        hint = _secret_hint(raw)
-        if hint is None:
-            return None
-        return _removed(raw, chunk, "it does not parse and may hold secrets", hint)
+        return _redact_unparsed(raw)
     targets = _targets(document.value)
     if not targets:
         return None
+    done = _attempt(raw, document, targets, chunk)
+    if done is None and any(t.parts for t in targets):
+        # A credential inside a value could not be masked where it is written (escapes, line
+        # folding, aliases): replace those values whole instead.
+        again = _reloaded(raw)  # the failed attempt changed the first tree's values
+        whole = [_Target(t.mapping, t.key, t.path, t.reason) for t in _targets(again.value)]
+        done = _attempt(raw, again, whole, chunk)
+    if done is None:
+        # Duplicate keys, merge keys, text the scanner misreads: the line scanner redacts in
+        # place, and is kept only if no value the tree calls secret is left in the text.
+        done = _redact_unparsed(raw, why="read line by line (duplicate or merge keys)")
+        if done is not None and _leaks(done[0], _reloaded(raw)):
+            done = None
+    return _unredactable(raw, chunk) if done is None else done
+
+
+def _leaks(text: str, document: Document) -> bool:
+    """Tell whether ``text`` still holds a word of a value the tree calls secret."""
+    found: set[str] = set()
+    for target in _targets(document.value):
+        found |= target.parts or set(_strings(target.mapping[target.key]))
+    # A folded or quoted value is not written as it reads: look for its words too.
+    words = {s.strip() for s in found} | {w for s in found for w in s.split() if len(w) > 3}
+    return any(w in text for w in words if w and w != REDACTED)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | dict):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _strings(item)
+    elif value is not None:
+        yield str(value)
+
+
+def _attempt(
+    raw: str, document: Document, targets: list[_Target], chunk: _Chunk
+) -> tuple[str, list[_Found]] | None:
     try:
         new, found = _replace(raw, document.value, targets, line=chunk.line)
     except _Unlocatable:
-        return _unredactable(raw, chunk)
-    if not _verified(new, document.value, targets):
-        return _unredactable(raw, chunk)
-    return new, found
+        return None
+    return (new, found) if _verified(new, document.value, targets) else None
+
+
+def _reloaded(raw: str) -> Document:
+    """Load a document's text again."""
+    return load_documents(raw, limits=_limits(raw))[0]
 
 
 def _unredactable(raw: str, chunk: _Chunk) -> tuple[str, list[_Found]]:
@@ -194,52 +245,131 @@ def _unredactable(raw: str, chunk: _Chunk) -> tuple[str, list[_Found]]:
 
 
 def _removed(raw: str, chunk: _Chunk, why: str, reason: str) -> tuple[str, list[_Found]]:
-    """Replace a whole document by a comment that says why, keeping the document count."""
-    eol = ("\r\n" if "\r\n" in raw else "\n") if raw.endswith("\n") else ""
+    """Replace a whole document by a comment that says why, keeping its line breaks."""
+    eol = "\r\n" if "\r\n" in raw else "\n"
     # A document after no "---" would vanish from the numbering as a bare comment.
     lead = " " if chunk.midline else "" if chunk.opener == "---" else "--- "
-    text = f"{lead}# document {chunk.number} removed: {why}{eol}"
+    text = f"{lead}# document {chunk.number} removed: {why}" + eol * raw.count("\n")
     return text, [_Found(0, f"document {chunk.number}", reason)]
 
 
-_BREAK = r"""(?:\r?\n[ \t]*)?"""  # a value may start on the next line
-_SECRET_KIND = re.compile(rf"""\bkind['"]?[ \t]*:[ \t]*{_BREAK}['"]?Secret(?![\w-])""")
-_NAME = rf"""['"]?name['"]?[ \t]*:[ \t]*{_BREAK}['"]?(?P<name>[^\s'",{{}}\[\]]+)"""
-_VALUE = r"""['"]?value['"]?[ \t]*:"""
-# Between the two keys: a comma, a line break, or both (pretty-printed JSON, wrapped flow style).
-_NEXT = r"""['"]?[ \t]*(?:,[ \t]*(?:\r?\n[ \t]*)?|\r?\n[ \t]*)(?:-[ \t]+)?"""
-_ENV_PAIRS = (
-    re.compile(rf"\b{_NAME}{_NEXT}{_VALUE}"),
-    re.compile(rf"\b{_VALUE}[^\n,]*{_NEXT}{_NAME}"),
-)
+# ---------------------------------------------------------------------------------------------
+# Documents that do not parse: a line scanner, linear in the text
 
 
-def _secret_hint(raw: str) -> str | None:
-    """Say why a document that does not parse may hold secrets, or None if it seems not to."""
-    if _SECRET_KIND.search(raw):
-        return "does not parse and looks like a Secret; document removed"
-    for match in (m for pattern in _ENV_PAIRS for m in pattern.finditer(raw)):
-        word = _secret_word(match.group("name"))
-        if word:
-            return (
-                "does not parse and has an env var whose name looks secret "
-                f"({word}); document removed"
-            )
-    return None
+def _redact_unparsed(raw: str, why: str = "does not parse") -> tuple[str, list[_Found]] | None:
+    """Redact a document that does not parse, line by line; None when nothing looks secret.
 
-
-def _secret_word(name: str) -> str | None:
-    """Return the part of ``name`` that makes it look secret, upper-cased, if any."""
-    match = SECRET_NAME.search(name)
-    if match is None:
+    What is replaced: every credential :func:`find` sees in the text; in a text that says
+    ``kind: Secret``, the values under ``data:`` and ``stringData:``; the value of a key whose
+    name looks secret, with the lines under it when it is a block scalar or a nested block.
+    """
+    spans = [*find(raw), *_secret_lines(raw)]
+    if _says_secret(raw):
+        spans += object_values(raw)  # flow or JSON on one line: the line scanner cannot tell
+    spans = [s for s in spans if not is_reference(raw[s[0] : s[1]])]
+    if not spans:
         return None
-    return (match.group("word") or match.group("last")).upper()
+    spans.sort()
+    parts: list[str] = []
+    found: list[_Found] = []
+    done = size = 0
+    eol = "\r\n" if "\r\n" in raw else "\n"
+    for start, end, what in spans:
+        if start < done:
+            continue
+        replacement = REDACTED + eol * raw.count("\n", start, end)  # no line moves
+        parts += [raw[done:start], replacement]
+        size += start - done
+        found.append(_Found(size, "document text", f"{why}; {what}", raw[start:end]))
+        size += len(replacement)
+        done = end
+    parts.append(raw[done:])
+    return "".join(parts), found
+
+
+_SAYS_SECRET = re.compile(r"kind:Secret(?![A-Za-z0-9])")
+
+
+def _secret_lines(raw: str) -> Iterator[tuple[int, int, str]]:
+    """Spans of values under a Secret's data, and of keys whose names look secret."""
+    says_secret = _says_secret(raw)
+    section = block = -1  # indents of an open data: section and of a key whose lines go
+    named: str | None = None  # the secret-looking name of the entry whose value comes next
+    pos = 0
+    for line in raw.splitlines(keepends=True):
+        start, pos = pos, pos + len(line)
+        body = line.rstrip("\r\n")
+        stripped = body.lstrip(" \t")
+        indent = len(body) - len(stripped)
+        if not stripped or stripped.startswith("#"):
+            continue
+        if block >= 0:
+            if indent > block:
+                yield start + indent, start + len(body.rstrip()), "lines under a secret key"
+                continue
+            block = -1
+        if section >= 0 and indent <= section:
+            section = -1
+        item = 2 if stripped.startswith("- ") else 0
+        colon = _line_colon(stripped, item)
+        if colon < 0:
+            continue
+        key = stripped[item:colon].strip().strip("{,").strip().strip("'\"")
+        value_at = colon + 1
+        while value_at < len(stripped) and stripped[value_at] in " \t":
+            value_at += 1
+        value = stripped[value_at:]
+        cut = value.find(" #")
+        value = value[:cut] if cut >= 0 else value
+        if says_secret and key in ("data", "stringData"):
+            if value:  # a flow mapping, maybe over several lines
+                yield start + indent + value_at, start + indent + value_at + len(value), "Secret"
+            section, block = indent, indent if value else -1
+            continue
+        why = None
+        if key == "name":
+            named = secret_word(value.strip("'\""))  # an env var's (or header's) name
+        elif key == "value" and named:
+            why, named = f"name looks secret ({named})", None
+        if section >= 0 and indent > section:
+            why = "Secret data"
+        elif why is None and words_of(key) not in (["key"], ["keys"]):
+            word = secret_word(key)
+            why = f"key name looks secret ({word})" if word else None
+        if why is None:
+            continue
+        block = indent  # the lines under it continue its value (folded, quoted or nested)
+        if value and value[0] not in "|>":
+            yield start + indent + value_at, start + indent + value_at + len(value.rstrip()), why
+
+
+def _says_secret(raw: str) -> bool:
+    """Tell whether a text says ``kind: Secret`` somewhere (any quoting and spacing)."""
+    return any(
+        _SAYS_SECRET.search(line.replace(" ", "").replace('"', "").replace("'", ""))
+        for line in raw.splitlines()
+        if "Secret" in line
+    )
+
+
+def _line_colon(stripped: str, at: int) -> int:
+    """Return where the ``:`` ending a line's key is (followed by a blank or the end), or -1."""
+    colon = stripped.find(": ", at)
+    if colon < 0 and stripped.endswith(":"):
+        colon = len(stripped) - 1
+    return colon
 
 
 def _verified(new: str, value: Any, targets: list[_Target]) -> bool:
     """Load the new text: it must equal the original with the targets' values replaced."""
     for target in targets:
-        target.mapping[target.key] = REDACTED
+        if not target.parts:
+            target.mapping[target.key] = REDACTED
+    for target in targets:
+        if target.parts:
+            pattern = _pattern(target.parts)
+            target.mapping[target.key] = _masked(target.mapping[target.key], pattern)
     documents = load_documents(new, limits=_limits(new))
     return len(documents) == 1 and documents[0].error is None and _covers(documents[0].value, value)
 
@@ -266,38 +396,109 @@ def _covers(new: Any, expected: Any) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class _Target:
-    """A value to redact: ``mapping[key]``."""
+    """A value to redact: ``mapping[key]``, whole, or only the ``parts`` written inside it."""
 
     mapping: dict
     key: Any
     path: str
     reason: str
+    parts: frozenset[str] = field(default_factory=frozenset)
 
 
 def _targets(node: Any) -> list[_Target]:
-    """List the values to redact in one loaded document."""
-    found: list[_Target] = []
-    _visit(node, owner="", path="", found=found)
-    return found
+    """List the values to redact in one loaded document (each mapping entry at most once)."""
+    whole: dict[tuple[int, Any], _Target] = {}
+    parts: dict[tuple[int, Any], _Target] = {}
+    _visit(node, owner="", path="", whole=whole, parts=parts, holder=None)
+    for at, target in parts.items():
+        if at not in whole and len(target.parts) > _MAX_PARTS:
+            whole[at] = _Target(target.mapping, target.key, target.path, target.reason)
+    return [*whole.values(), *(t for at, t in parts.items() if at not in whole)]
 
 
-def _visit(node: Any, *, owner: str, path: str, found: list[_Target]) -> None:
-    """Walk the tree, collecting Secret values and secret-looking env values."""
+_Holder = tuple[dict, Any, str]  # the mapping entry whose value holds a node, and its path
+
+
+def _visit(
+    node: Any,
+    *,
+    owner: str,
+    path: str,
+    whole: dict[tuple[int, Any], _Target],
+    parts: dict[tuple[int, Any], _Target],
+    holder: _Holder | None,
+) -> None:
+    """Walk the tree, collecting values to replace whole and credentials written inside."""
+    if isinstance(node, str):
+        if holder is not None:
+            _add_parts(node, holder, parts)
+        return
     if isinstance(node, list):
+        strings = [item for item in node if isinstance(item, str)]
+        if strings and holder is not None:  # "--token", "x" are two items of one list
+            _add_parts("\n".join(strings), holder, parts)
         for index, item in enumerate(node):
-            _visit(item, owner=owner, path=f"{path}[{index}]", found=found)
+            if not isinstance(item, str):
+                inner = f"{path}[{index}]"
+                _visit(item, owner=owner, path=inner, whole=whole, parts=parts, holder=holder)
         return
     if not isinstance(node, dict):
         return
     if _is_object(node) or node.get("kind") == "Secret":
         owner, path = _label(node), ""
         if node.get("kind") == "Secret":
-            found.extend(_secret_targets(node, owner))
+            _add(whole, _secret_targets(node, owner))
     for key, child in node.items():
         inner = f"{path}.{key}" if path else str(key)
-        if key == "env" and isinstance(child, list):
-            found.extend(_env_targets(child, _joined(owner, inner)))
-        _visit(child, owner=owner, path=inner, found=found)
+        where = _joined(owner, inner)
+        if isinstance(child, list):
+            _add(whole, _named_values(child, where, env=key == "env"))
+        target = _key_target(node, key, child, where)
+        if target is not None:
+            _add(whole, [target])
+            continue
+        here = (node, key, where)
+        _visit(child, owner=owner, path=inner, whole=whole, parts=parts, holder=here)
+
+
+def _add(into: dict[tuple[int, Any], _Target], targets: Iterator[_Target] | list[_Target]) -> None:
+    for target in targets:
+        into.setdefault((id(target.mapping), target.key), target)
+
+
+def _add_parts(text: str, holder: _Holder, parts: dict[tuple[int, Any], _Target]) -> None:
+    """Record the credentials written inside ``text`` against the entry that holds it."""
+    found = find(text)
+    if not found:
+        return
+    mapping, key, where = holder
+    # A part is masked where it is written, one line at a time (a quoted value may fold).
+    new = frozenset(
+        line.strip() for start, end, _ in found for line in text[start:end].splitlines()
+    ) - {""}
+    if not new:
+        return
+    old = parts.get((id(mapping), key))
+    if old is None:
+        parts[id(mapping), key] = _Target(mapping, key, where, found[0][2], new)
+    else:
+        parts[id(mapping), key] = _Target(mapping, key, where, old.reason, old.parts | new)
+
+
+def _key_target(node: dict, key: Any, child: Any, where: str) -> _Target | None:
+    """A value to replace whole because of its key: a secret-looking name, or a copy of the
+    object kubectl keeps in an annotation that holds secrets itself."""
+    if not isinstance(key, str) or not isinstance(child, str) or is_reference(child):
+        return None
+    if key == LAST_APPLIED:
+        inner = redact(child)
+        if inner.redactions:
+            return _Target(node, key, where, "last-applied-configuration holds secrets")
+        return None
+    if words_of(key) in (["key"], ["keys"]):  # secretKeyRef.key, items[].key: a key's name
+        return None
+    word = secret_word(key)
+    return None if word is None else _Target(node, key, where, f"key name looks secret ({word})")
 
 
 def _is_object(node: dict) -> bool:
@@ -333,15 +534,16 @@ def _secret_targets(secret: dict, owner: str) -> Iterator[_Target]:
             yield _Target(secret, section, _joined(owner, section), reason)
 
 
-def _env_targets(env: list, path: str) -> Iterator[_Target]:
-    """Yield the ``value`` of each env entry whose name looks secret."""
-    for item in env:
+def _named_values(items: list, path: str, *, env: bool) -> Iterator[_Target]:
+    """Yield the ``value`` of each ``name``/``value`` entry whose name looks secret (env vars,
+    probe ``httpHeaders``, workflow parameters); ``valueFrom`` is a reference and stays."""
+    for item in items:
         if not isinstance(item, dict) or "value" not in item:
             continue
         name = item.get("name")
-        word = _secret_word(name) if isinstance(name, str) else None
+        word = secret_word(name) if isinstance(name, str) else None
         if word and _holds_secret(item["value"]):
-            reason = f"env var name looks secret ({word})"
+            reason = f"{'env var ' if env else ''}name looks secret ({word})"
             yield _Target(item, "value", f"{path}[{name}].value", reason)
 
 
@@ -350,6 +552,22 @@ def _holds_secret(value: Any) -> bool:
     if value is None or value == REDACTED:
         return False
     return len(value) > 0 if isinstance(value, str | list | dict) else True
+
+
+def _pattern(parts: frozenset[str]) -> re.Pattern[str]:
+    """One pattern for the literal parts, longest first (literals only: it cannot backtrack)."""
+    return re.compile("|".join(re.escape(p) for p in sorted(parts, key=lambda p: (-len(p), p))))
+
+
+def _masked(value: Any, pattern: re.Pattern[str]) -> Any:
+    """``value`` with every match of ``pattern`` in its strings (keys too) replaced."""
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, list):
+        return [_masked(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {_masked(k, pattern): _masked(v, pattern) for k, v in value.items()}
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,7 +592,7 @@ def _replace(
     """Replace each target's value in ``raw``; raise ``_Unlocatable`` when unsure where it is."""
     entries = _match(value, _Scanner(raw).run(), line=line)
     json_like = raw.lstrip().startswith(("{", "["))
-    edits = sorted(_edits(targets, entries, json_like=json_like), key=lambda e: e.start)
+    edits = sorted(_edits(raw, targets, entries, json_like=json_like), key=lambda e: e.start)
     parts: list[str] = []
     found: list[_Found] = []
     done = shift = 0
@@ -382,7 +600,8 @@ def _replace(
         if edit.start < done:
             continue  # inside a value already replaced
         parts += [raw[done : edit.start], edit.text]
-        found.append(_Found(edit.key_at + shift, edit.path, edit.reason))
+        value = raw[edit.start : edit.end]
+        found.append(_Found(edit.key_at + shift, edit.path, edit.reason, value))
         shift += len(edit.text) - (edit.end - edit.start)
         done = edit.end
     parts.append(raw[done:])
@@ -416,18 +635,29 @@ def _tree_keys(node: Any) -> Iterator[tuple[dict, Any]]:
 
 
 def _edits(
-    targets: list[_Target], entries: dict[tuple[int, Any], _Entry], *, json_like: bool
+    raw: str, targets: list[_Target], entries: dict[tuple[int, Any], _Entry], *, json_like: bool
 ) -> Iterator[_Edit]:
-    """Yield the text edit for each target."""
+    """Yield the text edits for each target; none of them adds or removes a line."""
     for target in targets:
         entry = entries[id(target.mapping), target.key]
-        if entry.style == "empty":
+        if entry.style == "empty" or (target.parts and entry.style == "alias"):
             raise _Unlocatable
+        if target.parts:
+            matches = list(_pattern(target.parts).finditer(raw, entry.start, entry.end))
+            if not matches:
+                raise _Unlocatable  # not written as read (escapes, folding): replace it whole
+            for match in matches:
+                at = match.start()
+                yield _Edit(at, match.end(), REDACTED, at, target.path, target.reason)
+            continue
         if entry.style == "alias":
             # The text lives at the anchor; the check after redacting tells if it was replaced.
             text, end = "", entry.start
         else:
             text, end = _replacement(entry, json_like=json_like), entry.end
+            breaks = raw.count("\n", entry.start, end)
+            eol = "\r\n" if "\r\n" in raw[entry.start : end] else "\n"
+            text += eol * breaks  # blank lines keep every later line where it was
         yield _Edit(entry.start, end, text, entry.key_at, target.path, target.reason)
 
 
@@ -764,3 +994,36 @@ class _Scanner:
         if first == "*":
             return _PROPERTY.match(text, at).end(), "alias"  # type: ignore[union-attr]
         return _flow_plain_end(text, at), "plain"
+
+
+def mask(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` (JSON-like) with every copy of the ``secrets`` a redaction replaced masked.
+
+    A secret of four characters or more is masked wherever it appears in a string, and so is
+    each of its words of four characters or more (a block scalar's lines); a shorter one only
+    where a whole string equals it. Keys are kept.
+    """
+    long: set[str] = set()
+    short: set[str] = set()
+    for secret in secrets:
+        bare = secret.strip().strip("'\"")
+        (long if len(bare) >= 4 else short).add(bare)
+        long.update(word for word in secret.split() if len(word) >= 4)
+    long.discard(REDACTED)
+    short.discard("")
+    if not long and not short:
+        return value
+    pattern = _pattern(frozenset(long)) if long else None
+    return _masked_copy(value, pattern, short)
+
+
+def _masked_copy(value: Any, pattern: re.Pattern[str] | None, short: set[str]) -> Any:
+    if isinstance(value, str):
+        if value in short:
+            return REDACTED
+        return pattern.sub(REDACTED, value) if pattern is not None else value
+    if isinstance(value, list):
+        return [_masked_copy(item, pattern, short) for item in value]
+    if isinstance(value, dict):
+        return {k: _masked_copy(v, pattern, short) for k, v in value.items()}
+    return value

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from advisor.core.analyze import analyze_text
-from advisor.core.redact import REDACTED, SECRET_NAME, Redacted, Redaction, redact
+from advisor.core.redact import REDACTED, Redacted, Redaction, mask, redact, secret_word
 from advisor.core.yamlload import load_documents
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, ROOT
 
 SECRET = """\
 apiVersion: v1
@@ -111,7 +112,11 @@ data:
 stringData:
   dsn: "REDACTED"
   tls.key: REDACTED
+
+
+
   note: REDACTED
+
 """
     assert redact(SECRET).text == expected
 
@@ -157,21 +162,34 @@ def test_it_leaves_value_from_references_alone() -> None:
         ("PASSENGER_COUNT", False),
         ("TLS_CERT", False),
         ("DB_PASSWORD_FILE", False),
+        ("PGPASSWORD", True),
+        ("ADMINPASSWORD", True),
+        ("AUTHTOKEN", True),
+        ("HTPASSWD", True),
+        ("SSH_KEY", True),
+        ("SSHKEY", True),
+        ("clientSecret", True),
+        ("REDIS_PWD", True),
+        ("TLS_KEY_FILE", False),
+        ("TOKEN_URL", False),
+        ("SECRET_NAME", False),
+        ("TOKENIZER_MODEL", False),
+        ("MONKEY", False),
     ],
 )
 def test_it_tells_secret_env_names_from_harmless_ones(name: str, secret: bool) -> None:
-    assert bool(SECRET_NAME.search(name)) is secret
+    assert bool(secret_word(name)) is secret
     text = f"kind: Pod\napiVersion: v1\nspec:\n  containers:\n  - env:\n    - name: {name}\n"
     result = redact(text + "      value: xyzzy\n")
     assert ("xyzzy" not in result.text) is secret
 
 
 def test_it_keeps_comments_and_other_documents_byte_for_byte() -> None:
-    config = "# the app's settings\napiVersion: v1\nkind: ConfigMap\ndata:\n  password: shown\n"
+    config = "# the app's settings\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: shown\n"
     text = f"{config}---\n{SECRET}--- # the workload\n{DEPLOYMENT}"
     result = redact(text)
     first, second, third = result.text.split("---")
-    assert first == config  # a ConfigMap is not a Secret
+    assert first == config
     assert second == "\n" + redact(SECRET).text
     assert third == " # the workload\n" + redact(DEPLOYMENT).text
 
@@ -194,9 +212,11 @@ def test_it_removes_every_line_of_a_block_scalar_secret(header: str) -> None:
     result = redact(text)
     assert "PRIVATE KEY" not in result.text
     assert "MIIEvQ" not in result.text
-    assert "  tls.key: REDACTED  # PEM\n  tls.crt: REDACTED\ntype: kubernetes.io/tls\n" in (
+    # The key's lines stay, blank: every line after it keeps its number.
+    assert "  tls.key: REDACTED  # PEM\n\n\n\n\n  tls.crt: REDACTED\ntype: kubernetes.io/tls\n" in (
         result.text
     )
+    assert result.text.count("\n") == text.count("\n")
     (secret,) = loaded(result.text)
     assert secret["type"] == "kubernetes.io/tls"
 
@@ -207,8 +227,8 @@ def test_it_removes_every_line_of_a_block_scalar_secret(header: str) -> None:
         ("plain-value", "REDACTED"),
         ("'single ''quoted'''", "'REDACTED'"),
         ('"double \\" quoted"', '"REDACTED"'),
-        ('"double quoted\n    over two lines"', '"REDACTED"'),
-        ("plain over\n    two lines", "REDACTED"),
+        ('"double quoted\n    over two lines"', '"REDACTED"\n'),
+        ("plain over\n    two lines", "REDACTED\n"),
         ("!!binary aGk=", "REDACTED"),
         ("abc#not-a-comment", "REDACTED"),
         ("value  # a comment", "REDACTED  # a comment"),
@@ -312,33 +332,33 @@ def test_it_redacts_the_corpus_secret_and_keeps_the_workloads() -> None:
     assert names == [("Deployment", "azurite")]
 
 
-def test_it_removes_an_unparseable_document_that_holds_a_secret() -> None:
+def test_it_redacts_an_unparseable_document_that_holds_a_secret_in_place() -> None:
     broken = "apiVersion: v1\nkind: Secret\ndata:\n  password: [aGk=\n"
     text = f"kind: ConfigMap\napiVersion: v1\n---\n{broken}---\nkind: Service\napiVersion: v1\n"
     result = redact(text)
     assert "aGk=" not in result.text
-    assert result.text == (
-        "kind: ConfigMap\napiVersion: v1\n---\n"
-        "# document 2 removed: it does not parse and may hold secrets\n"
-        "---\nkind: Service\napiVersion: v1\n"
-    )
-    assert [(r.document, r.line, r.path) for r in result.redactions] == [(2, 4, "document 2")]
-    assert [d.number for d in load_documents(result.text)] == [1, 3]
+    assert result.text == text.replace("[aGk=", REDACTED)
+    assert [(r.document, r.line, r.path) for r in result.redactions] == [(2, 7, "document text")]
+    assert result.redactions[0].reason.startswith("does not parse")
 
 
-def test_it_removes_an_unparseable_document_with_a_secret_looking_env_var() -> None:
+def test_it_redacts_an_unparseable_env_value_whose_name_looks_secret() -> None:
     text = "kind: Pod\nspec:\n  containers:\n  - env:\n    - name: DB_PASSWORD\n      value: [x\n"
     result = redact(text)
-    assert result.text == "--- # document 1 removed: it does not parse and may hold secrets\n"
-    assert result.redactions == (
-        Redaction(
-            1,
-            1,
-            "document 1",
-            "does not parse and has an env var whose name looks secret (PASSWORD); "
-            "document removed",
-        ),
+    assert result.text == text.replace("[x", REDACTED)
+    assert [(r.document, r.line) for r in result.redactions] == [(1, 6)]
+
+
+def test_it_redacts_every_line_of_a_secret_block_in_an_unparseable_document() -> None:
+    text = (
+        "kind: Secret\nstringData:\n  tls.key: |\n    -----BEGIN PRIVATE KEY-----\n"
+        "    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n    -----END PRIVATE KEY-----\n"
+        "  token: abc\nspec: [\n"
     )
+    result = redact(text)
+    assert "MIIEvQ" not in result.text and "abc" not in result.text
+    assert result.text.count("\n") == text.count("\n")
+    assert result.text.startswith("kind: Secret\nstringData:\n  tls.key: |\n    REDACTED\n")
 
 
 def test_it_keeps_an_unparseable_document_without_secrets() -> None:
@@ -348,22 +368,25 @@ def test_it_keeps_an_unparseable_document_without_secrets() -> None:
     assert result.redactions == ()
 
 
-def test_it_removes_a_document_whose_secret_it_cannot_place() -> None:
+def test_it_redacts_a_document_with_duplicate_keys_line_by_line() -> None:
     duplicated = "apiVersion: v1\nkind: Secret\ndata:\n  password: Zmlyc3Q=\n  password: c2Vjb25k\n"
     text = f"{duplicated}---\n{SECRET}"
     result = redact(text)
     assert "Zmlyc3Q=" not in result.text  # the first of two equal keys is not in the tree
+    assert "c2Vjb25k" not in result.text
     assert result.text.startswith(
-        "--- # document 1 removed: it holds secrets that could not be redacted in place\n---\n"
+        duplicated.replace("Zmlyc3Q=", REDACTED).replace("c2Vjb25k", REDACTED)
     )
     assert result.text.endswith(redact(SECRET).text)
-    assert [d.number for d in load_documents(result.text)] == [2]
-    assert result.redactions[0] == Redaction(
-        1,
-        1,
-        "document 1",
-        "holds secrets that could not be redacted in place; document removed",
-    )
+    assert [(r.document, r.line) for r in result.redactions[:2]] == [(1, 4), (1, 5)]
+
+
+def test_it_removes_a_document_whose_secret_it_cannot_place_at_all() -> None:
+    # A merge key hides where the value is written, and the line scanner cannot see it.
+    text = "kind: Pod\nspec:\n  base: &b {name: DB_PASSWORD, value: hunter2}\n  env:\n  - <<: *b\n"
+    result = redact(text)
+    assert "hunter2" not in result.text
+    assert result.text.count("\n") == text.count("\n")
 
 
 def test_it_redacts_an_anchored_value_and_its_aliases() -> None:
@@ -412,15 +435,17 @@ def test_it_reports_document_numbers_and_lines_of_the_redacted_text() -> None:
         (1, 8),
         (1, 10),
         (1, 11),
-        (1, 12),
-        (2, 25),
-        (2, 33),
+        (1, 15),
+        (2, 29),
         (2, 37),
+        (2, 41),
     ]
     for redaction in result.redactions:
         assert REDACTED in lines[redaction.line - 1]
-    assert lines[10] == "  tls.key: REDACTED"  # the PEM's three lines are gone
-    assert lines[24].strip() == "value: REDACTED"
+    assert lines[10] == "  tls.key: REDACTED"  # the PEM's three lines are left blank
+    assert lines[11:14] == ["", "", ""]
+    assert lines[28].strip() == "value: REDACTED"
+    assert len(lines) == len(text.splitlines())
     assert result.redactions[5].path == (
         "Deployment/web spec.template.spec.initContainers[0].env[DB_PASSWORD].value"
     )
@@ -437,5 +462,153 @@ def test_it_is_idempotent() -> None:
 
 
 def test_it_changes_nothing_without_secrets() -> None:
-    text = "# nothing to hide\napiVersion: v1\nkind: ConfigMap\ndata:\n  token: public\n"
+    text = (
+        "# nothing to hide\napiVersion: v1\nkind: ConfigMap\ndata:\n  url: https://example.com/x\n"
+        "  secretName: tls\n  key: tls.crt\n  token-ttl: 5m\n"
+    )
     assert redact(text) == Redacted(text, ())
+
+
+EVERY_FORM = (ROOT / "tests/fixtures/secrets/every-form.yaml").read_text()
+LEAKS = [*sorted(set(re.findall(r"LEAK\d\d", EVERY_FORM))), "TEVBSzAx", "TEVBSzAy"]
+
+
+def test_it_redacts_every_form_of_secret_a_manifest_carries() -> None:
+    result = redact(EVERY_FORM)
+    assert len(LEAKS) == 27
+    assert [leak for leak in LEAKS if leak in result.text] == []
+
+
+def test_it_keeps_every_line_where_it_was_and_the_harmless_text_as_written() -> None:
+    result = redact(EVERY_FORM)
+    before, after = EVERY_FORM.splitlines(), result.text.splitlines()
+    assert len(after) == len(before)
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert all(REDACTED in after[i] or not after[i].strip() for i in changed)
+    for kept in (
+        "            secretKeyRef: {name: app-creds, key: password}",
+        "          value: /etc/tls/tls.key",
+        '        args: ["--listen=:8080", "--password=REDACTED", "--token", "REDACTED",'
+        ' "--api-key", "REDACTED"]',
+        "    spring.datasource.url=jdbc:postgresql://db:5432/app",
+        "    -----BEGIN OPENSSH PRIVATE KEY-----",
+        "  database-url: postgres://app:REDACTED@db:5432/app?sslmode=require",
+        "  callback: https://example.com/cb?access_token=REDACTED&page=1",
+        '        command: ["sh", "-c", "mysql -h db -u root -pREDACTED app < /schema.sql"]',
+    ):
+        assert kept in after
+    assert [r.line for r in result.redactions] == sorted({r.line for r in result.redactions})
+    for redaction in result.redactions:
+        assert REDACTED in after[redaction.line - 1]
+
+
+def test_it_leaves_the_analysis_of_a_redacted_manifest_where_it_was() -> None:
+    def findings(text: str) -> list[tuple[str, int | None, str]]:
+        report = analyze_text(text)
+        assert report.errors == ()
+        return [(f.rule, f.line, f.container) for w in report.workloads for f in w.findings]
+
+    assert findings(redact(EVERY_FORM).text) == findings(EVERY_FORM)
+
+
+def test_it_is_idempotent_on_every_form() -> None:
+    once = redact(EVERY_FORM)
+    assert redact(once.text) == Redacted(once.text, ())
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    [
+        "psql -h db -p 5432 -U app",
+        "--password-file=/run/secrets/pw",
+        "--token-ttl=5m",
+        "password: $(DB_PASSWORD)",
+        "postgres://app:${DB_PASSWORD}@db/app",
+        "https://user@example.com/repo.git",
+        "docker run -u 1000:1000 busybox",
+        "key: tls.crt",
+    ],
+)
+def test_it_leaves_references_ports_and_paths_alone(harmless: str) -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        f"  - name: c\n    image: busybox\n    command: [sh, -c, {json.dumps(harmless)}]\n"
+    )
+    assert redact(text) == Redacted(text, ())
+
+
+def test_it_redacts_a_credential_written_inside_an_escaped_string_whole() -> None:
+    # The password is written with an escape, so it cannot be masked where it is: the whole
+    # value goes instead.
+    text = 'kind: ConfigMap\napiVersion: v1\ndata:\n  url: "postgres://u:p\\u0061ss@db/app"\n'
+    result = redact(text)
+    assert result.text == 'kind: ConfigMap\napiVersion: v1\ndata:\n  url: "REDACTED"\n'
+
+
+def test_it_redacts_inside_the_last_applied_configuration_only_when_it_holds_secrets() -> None:
+    applied = '{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"}}'
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+        f"    kubectl.kubernetes.io/last-applied-configuration: '{applied}'\n"
+    )
+    assert redact(text).text == text
+    with_token = text.replace('"name":"p"}', '"name":"p","annotations":{"x/token":"LEAK"}}')
+    result = redact(with_token)
+    assert "LEAK" not in result.text
+    assert "last-applied-configuration: 'REDACTED'" in result.text
+
+
+def test_it_masks_copies_of_what_it_replaced_in_other_documents() -> None:
+    result = redact(EVERY_FORM)
+    analysis = {"message": "runs mysql -pLEAK14 at start", "args": ["LEAK15"], "ok": "debug"}
+    assert mask(analysis, result.values) == {
+        "message": "runs mysql -pREDACTED at start",
+        "args": [REDACTED],
+        "ok": "debug",
+    }
+    assert not re.search(r"LEAK\d\d", repr(result))  # no secret in a log or a traceback
+
+
+def test_it_redacts_a_secret_written_as_json_on_one_line_that_does_not_parse() -> None:
+    deep = "[" * 200 + "]" * 200  # deeper than the loader allows
+    text = (
+        '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name":'
+        ' "s"}, "type": "Opaque", "data": {"app": "c2VjcmV0"}}, {"kind": "Pod", "x": '
+        + deep
+        + "}]}"
+    )
+    result = redact(text)
+    assert "c2VjcmV0" not in result.text
+    assert result.text == text.replace("c2VjcmV0", REDACTED)
+    assert result.redactions[0].reason.startswith("does not parse")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["'''c2VjcmV0'", "'it''s c2VjcmV0'", "'# c2VjcmV0'", '"say \\"c2VjcmV0\\""', "c2VjcmV0"],
+)
+def test_it_reads_escaped_quotes_in_a_secret_that_does_not_parse(value: str) -> None:
+    text = f"{{kind: Secret, data: {{app: {value}}}, x: [[[[" + "[" * 200 + "\n"
+    assert "c2VjcmV0" not in redact(text).text
+
+
+def test_it_redacts_a_block_env_value_in_a_document_that_does_not_parse() -> None:
+    text = (
+        "kind: Pod\nspec:\n  containers:\n  - env:\n    - name: DB_PASSWORD\n      value: |-\n"
+        "        line one\n        hunter2\n    - name: LOG_LEVEL\n      value: info\n  x: [\n"
+    )
+    result = redact(text)
+    assert "hunter2" not in result.text and "line one" not in result.text
+    assert "value: info" in result.text
+    assert result.text.count("\n") == text.count("\n")
+
+
+def test_it_redacts_a_quoted_value_folded_over_lines_in_text_that_does_not_parse() -> None:
+    text = (
+        "kind: Pod\nspec:\n  containers:\n  - env: [{name: DB_PASSWORD, value: 'line one\n\n"
+        "      hunter2'}, {name: MODE, value: fast}]\n  x: [\n"
+    )
+    result = redact(text)
+    assert "hunter2" not in result.text and "line one" not in result.text
+    assert "value: fast" in result.text
+    assert result.text.count("\n") == text.count("\n")

@@ -1143,3 +1143,110 @@ def over_budget() -> st.SearchStrategy[str]:
     return st.one_of(
         _hostile_numbers(), _alias_chain(), _many_containers(), _deep_flow(), _unstorable()
     )
+
+
+# -- secret forms (redaction) ------------------------------------------------------------------
+# Secrets written the ways real manifests carry them, beyond Secret data and env: names with no
+# separator, credentials inside values (URLs, pairs, DSNs, query strings, known token shapes, PEM
+# bodies), command-line flags, probe headers, annotations and kubectl's last-applied copy.
+
+SECRET_FORM_NAMES = ["PGPASSWORD", "ADMINPASSWORD", "AUTHTOKEN", "HTPASSWD", "SSH_KEY", "apiKey"]
+
+
+@st.composite
+def planted_token(draw: st.DrawFn) -> str:
+    """A unique secret token: MARKER and 12 hex digits."""
+    return MARKER + f"{draw(st.integers(0, 2**48 - 1)):012x}"
+
+
+@st.composite
+def secret_form(draw: st.DrawFn) -> tuple[str, Any, list[str]]:
+    """One secret form: (where it goes, the value to put there, the secrets it holds).
+
+    Where: ``env`` (an env entry), ``args`` (container args), ``data`` (a ConfigMap data value),
+    ``annotation`` (a metadata annotation), ``probe`` (readiness probe), ``applied`` (the
+    last-applied-configuration of a Secret).
+    """
+    token = draw(planted_token())
+    aws = "AKIA" + f"{draw(st.integers(0, 16**16 - 1)):016X}"
+    form = draw(st.integers(0, 12))
+    if form == 0:
+        return "env", {"name": draw(st.sampled_from(SECRET_FORM_NAMES)), "value": token}, [token]
+    if form == 1:
+        url = draw(st.sampled_from(["postgres", "mysql", "redis", "amqp", "https"]))
+        return "env", {"name": "DATABASE_URL", "value": f"{url}://app:{token}@db/x"}, [token]
+    if form == 2:
+        key = draw(st.sampled_from(["db.password", "spring.datasource.password", "api_token"]))
+        sep = draw(st.sampled_from(["=", ": ", " = "]))
+        return "data", f"log.level=info\n{key}{sep}{token}\nport=80\n", [token]
+    if form == 3:
+        return "data", f"host=db user=app password={token} sslmode=require", [token]
+    if form == 4:
+        query = draw(st.sampled_from(["token", "access_token", "sig", "api_key"]))
+        return "data", f"https://example.com/cb?{query}={token}&page=2", [token]
+    if form == 5:
+        return "data", f"aws_access_key_id = {aws}\nregion = eu-west-1\n", [aws]
+    if form == 6:
+        body = "\n".join([token, token[::-1] + "AAAA"])
+        pem = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n"
+        return "data", pem, [token, token[::-1] + "AAAA"]
+    if form == 7:
+        flag = draw(st.sampled_from(["--password", "--token", "--api-key", "--client-secret"]))
+        joined = draw(st.booleans())
+        return "args", [f"{flag}={token}"] if joined else [flag, token], [token]
+    if form == 8:
+        tool = draw(st.sampled_from(["mysql -u root -p{}", "redis-cli -a {} ping"]))
+        return "args", ["sh", "-c", tool.format(token)], [token]
+    if form == 9:
+        header = {"name": "Authorization", "value": f"Bearer {token}"}
+        return "probe", {"path": "/healthz", "port": 8080, "httpHeaders": [header]}, [token]
+    if form == 10:
+        return "probe", {"path": f"/healthz?token={token}", "port": 8080}, [token]
+    if form == 11:
+        name = draw(st.sampled_from(["example.com/auth-token", "vault/secret", "x/apiKey"]))
+        return "annotation", (name, token), [token]
+    applied = {"apiVersion": "v1", "kind": "Secret", "stringData": {"k": token}}
+    return "applied", json.dumps(applied, separators=(",", ":")), [token]
+
+
+@st.composite
+def secret_forms_manifest(draw: st.DrawFn) -> tuple[list[Any], list[str]]:
+    """A Deployment, a ConfigMap and a Secret carrying 1 to 6 secret forms, and the secrets."""
+    container: dict[str, Any] = {"name": "app", "image": "busybox", "env": [], "args": []}
+    config: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cfg", "annotations": {}},
+        "data": {},
+    }
+    secret: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "annotations": {}},
+        "data": {"k": "dmFsdWU="},
+    }
+    planted: list[str] = []
+    for index in range(draw(st.integers(1, 6))):
+        where, value, secrets = draw(secret_form())
+        planted += secrets
+        if where == "env":
+            container["env"].append(value)
+        elif where == "args":
+            container["args"] += value
+        elif where == "data":
+            config["data"][f"item-{index}"] = value
+        elif where == "annotation":
+            config["metadata"]["annotations"][value[0]] = value[1]
+        elif where == "probe":
+            container["readinessProbe"] = {"httpGet": value}
+        else:
+            annotation = "kubectl.kubernetes.io/last-applied-configuration"
+            secret["metadata"]["annotations"][annotation] = value
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [container]}}},
+    }
+    docs = [deployment, config, secret]
+    return draw(st.permutations(docs)), planted

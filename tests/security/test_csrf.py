@@ -140,6 +140,7 @@ COVERED_POST: dict[str, Case] = {
         lambda w: {"resolved": "1"},
         302,
     ),
+    "review-secrets": (lambda w: [w.review.slug], lambda w: {"action": "redact"}, 302),
     "review-import": (
         lambda w: [],
         lambda w: {
