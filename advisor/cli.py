@@ -282,8 +282,44 @@ def _destinations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     return pairs
 
 
+# What a terminal would act on rather than print: C0 controls but tab and newline, DEL, C1
+# controls (ESC [ ... and CSI start colour changes, cursor moves, title rewrites) and the
+# bidirectional overrides that reorder what a reader sees. Manifests are untrusted text, and
+# the text and GitHub formats (and every message) echo their names and values: each such
+# character is shown as its escape instead (\x1b, \u202e).
+_UNPRINTABLE = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in (
+        *range(0x00, 0x09),
+        *range(0x0B, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters a terminal would act on shown as escapes."""
+    return text.translate(_UNPRINTABLE)
+
+
+class _Printable:
+    """A text stream that writes :func:`printable` text to the one it wraps."""
+
+    def __init__(self, inner: typing.Any) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        return self.inner.write(printable(text))
+
+    def __getattr__(self, name: str) -> typing.Any:
+        return getattr(self.inner, name)
+
+
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run ``analyze`` with parsed arguments (also called by ``manage.py analyze``)."""
+    stderr = typing.cast(TextIO, _Printable(stderr))
     from advisor.config import ConfigError, apply_policy, resolve
     from advisor.core.analyze import analyze
     from advisor.core.errors import InputError
@@ -322,6 +358,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     report = apply_policy(report, settings)
     for fmt, output in destinations:
         text = render(report, fmt)
+        if fmt in ("text", "github"):
+            text = printable(text)
         if len(text) > options.limits.max_output_bytes:  # characters: a lower bound of bytes
             stderr.write(f"error: {options.limits.exceeded('max_output_bytes').message}\n")
             return EXIT_USAGE
@@ -371,6 +409,8 @@ def _stream(
     jobs = args.jobs if getattr(args, "jobs", None) is not None else default_jobs()
     try:
         sink = stdout if output is None else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        if fmt == "text":
+            sink = typing.cast(TextIO, _Printable(sink))
     except OSError as exc:
         stderr.write(f"error: cannot write {output}: {exc.strerror or exc}\n")
         return EXIT_USAGE
@@ -385,7 +425,7 @@ def _stream(
             trailing=inputs.problems,
         )
     finally:
-        if sink is not stdout:
+        if output is not None:
             sink.close()
     for problem in tally.errors:
         where = f"document {problem.document}, " if problem.document else ""

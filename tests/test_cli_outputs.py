@@ -179,3 +179,48 @@ def test_the_schema_rejects_a_report_with_a_wrong_severity(at_root) -> None:
 def test_kustomize_sarif_validates(at_root) -> None:
     _, out, _ = run("analyze", "--format", "sarif", "tests/fixtures/kustomize")
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(json.loads(out))
+
+
+TERMINAL_TRICKS = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "web\\e[2J\\e]0;owned\\a"
+spec:
+  containers:
+  - name: app
+    image: "nginx\\u202e:1.27\\x9b31m"
+  - name: helper
+    image: busybox
+    command: ["sh", "-c", "tail -f /dev/null"]
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_it_shows_terminal_control_characters_as_escapes(tmp_path, fmt) -> None:
+    from advisor.cli import main
+
+    path = tmp_path / "tricks.yaml"
+    path.write_text(TERMINAL_TRICKS, encoding="utf-8")
+    broken = tmp_path / "bad\x1b[31m.yaml"
+    broken.write_text("kind: Pod\nspec: [\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    main(["analyze", "--format", fmt, str(path), str(broken)], stdout=out, stderr=err)
+    for text in (out.getvalue(), err.getvalue()):
+        assert not any(ch in text for ch in "\x1b\x07\x9b\u202e"), text
+    assert "\\x1b" in err.getvalue()  # the broken file's name, in the error message
+    if fmt == "text":
+        assert "web\\x1b[2J\\x1b]0;owned\\x07" in out.getvalue()
+
+
+def test_junit_stays_well_formed_xml_whatever_the_manifest_holds(tmp_path) -> None:
+    from advisor.cli import main
+
+    path = tmp_path / "tricks.yaml"
+    path.write_text(TERMINAL_TRICKS.replace("busybox", '"busybox\\x01"'), encoding="utf-8")
+    out = io.StringIO()
+    main(["analyze", "--format", "junit", str(path)], stdout=out, stderr=io.StringIO())
+    names = [
+        c.get("name") for c in ET.fromstring(out.getvalue().split("\n", 1)[1]).iter("testcase")
+    ]
+    assert names == ["Pod/web\\u001b[2J\\u001b]0;owned\\u0007"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -125,7 +126,14 @@ def to_junit(report: Report) -> str:
     root = ET.Element("testsuites", tests=str(tests), failures=str(failures), errors=str(errors))
     root.append(suite)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = ET.tostring(root, encoding="unicode")
+    # Manifests may carry characters XML 1.0 cannot hold at all (ElementTree writes them as they
+    # are, and the file would not parse): they only come from the input, so show their escape.
+    text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def sarif_json(log: dict[str, Any]) -> str:

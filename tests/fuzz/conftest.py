@@ -4,7 +4,7 @@ Profiles (``HYPOTHESIS_PROFILE``, default ``ci``): ``max_examples`` is the budge
 property takes a multiple of it (``strategies.fuzz(share)``), 4.9 units in all:
 
 * ``ci``: 2,500 a unit, 12,250 examples a run (about 3 minutes on 2 cores);
-* ``dev``: 50 a unit, 235 examples, for a quick local check (``HYPOTHESIS_PROFILE=dev``).
+* ``dev``: 50 a unit, 245 examples, for a quick local check (``HYPOTHESIS_PROFILE=dev``).
 
 No example database (``database=None``): a run is reproduced from its seed alone, printed at
 the end of the session: ``FUZZ_SEED=<seed> .venv/bin/python -m pytest tests/fuzz``. A failing
