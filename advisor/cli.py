@@ -450,10 +450,7 @@ def _budget(max_bytes: int, args: argparse.Namespace) -> typing.Any:
     from advisor.core.budget import Budget
 
     given = {n: getattr(args, n) for n in BUDGET_FLAGS if getattr(args, n, None) is not None}
-    for name, value in given.items():
-        if value < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be positive")
-    return Budget(max_bytes=max_bytes, **given)
+    return Budget(max_bytes=max_bytes, **given)  # refuses a limit under 1, naming it
 
 
 def _options(settings: typing.Any, max_bytes: int, args: argparse.Namespace) -> Options:

@@ -438,7 +438,7 @@ def request_reviewers(request: HttpRequest, slug: str) -> HttpResponse:
     form = RequestForm(request.POST)
     status = 200
     if form.is_valid():
-        names = services.parse_tags(form.cleaned_data["reviewers"])
+        names = services.parse_names(form.cleaned_data["reviewers"])
         people, unknown = services.users_named(names)
         if unknown:
             form.add_error("reviewers", f"No user or team named {', '.join(unknown)}.")

@@ -435,6 +435,11 @@ def _set_rules(review: Review, rule_ids: Iterable[str]) -> None:
 TAG = re.compile(r"[A-Za-z0-9_-]{1,50}")  # the API's TagName rule, for the HTML forms too
 
 
+def parse_names(text: str) -> list[str]:
+    """User names and @teams typed as 'ada, @platform bob' -> ['ada', '@platform', 'bob']."""
+    return list(dict.fromkeys(t for t in text.replace(",", " ").split() if t))
+
+
 def parse_tags(text: str) -> list[str]:
     """Tags typed as 'a, b C' -> ['a', 'b', 'c']; raise ValueError for one the API refuses."""
     tags = [t for t in text.replace(",", " ").split() if t]

@@ -38,7 +38,7 @@ class Budget:
     max_bytes: int = 16 * MIB
     max_nodes: int = 200_000
     max_depth: int = 100
-    max_documents: int = 200_000
+    max_documents: int = 20_000
     max_containers: int = 200
     # The command line writes each workload as it is analysed, so memory does not grow with
     # their number; the web (ADVISOR_MAX_WORKLOADS) holds a whole result and sets a lower bound.

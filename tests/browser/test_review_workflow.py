@@ -188,7 +188,8 @@ OVERFLOW = """() => {
   const width = document.documentElement.clientWidth;
   const wide = [];
   for (const el of document.querySelectorAll('body *')) {
-    if (el.parentElement && el.parentElement.closest('.code-scroll, pre')) continue;
+    // Inside an SVG, the drawing's own viewport clips what lies beyond it; the svg is checked.
+    if (el.parentElement && el.parentElement.closest('.code-scroll, pre, svg')) continue;
     const r = el.getBoundingClientRect();
     if (r.right > width + 1) wide.push(el.tagName + '.' + el.className);
   }

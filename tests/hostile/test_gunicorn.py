@@ -154,8 +154,13 @@ class Server:
             SECURE_SSL_REDIRECT="false",
             SQLITE_PATH=str(tmp / "db.sqlite3"),
             STATIC_ROOT=str(tmp / "static"),
+            # The suite sends hundreds of requests from one address and one account: the rate
+            # limits (tests/security, tests/test_webtier.py) would answer 429 long before the end.
             ADVISOR_RATE_ANALYZE="off",
             ADVISOR_RATE_LOGIN="off",
+            ADVISOR_RATE_LOGIN_ADDRESS="off",
+            ADVISOR_RATE_WRITE="off",
+            ADVISOR_RATE_PASSWORD="off",
         )
         if database_url:
             self.env["DATABASE_URL"] = database_url
