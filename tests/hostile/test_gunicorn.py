@@ -496,7 +496,7 @@ def test_every_hostile_input_through_every_web_path_holds(server: Server, sessio
 JSON = "application/json"
 
 CLI = """
-import json, resource, sys, time, io
+import json, sys, time, io
 from advisor import cli
 inputs = json.loads(sys.stdin.read())
 results = {}
@@ -508,7 +508,10 @@ for name, path in inputs.items():
     except BaseException as exc:
         code = repr(exc)
     results[name] = [code, time.monotonic() - start, err.getvalue()[-300:]]
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM belongs to this address space; ru_maxrss would carry over the high-water mark of the
+# forked copy of the (large) test process that exec replaced (see run_one.peak_rss_kib).
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 print(json.dumps({"results": results, "peak_kib": peak}))
 """
 
