@@ -266,3 +266,10 @@ def test_the_size_limit_is_one_setting_told_the_same_way_to_web_and_api_users(
     assert refused.status_code == 413 and "2 KiB" in refused.content.decode()
     for page in (web, refused.content.decode(), client.get(reverse("login")).content.decode()):
         assert "manage.py" not in page
+
+
+@pytest.mark.parametrize("name", ["home", "analyze", "questionnaire", "rules", "login"])
+def test_no_page_shows_template_source(client: Client, name: str) -> None:
+    # Django's {# #} comments end at the line's end: one spread over two lines is printed.
+    body = client.get(reverse(name)).content.decode()
+    assert "{#" not in body and "#}" not in body and "{%" not in body
