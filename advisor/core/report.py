@@ -216,21 +216,12 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     bytes for what reports hold (str keys, strings, ints within 64 bits, finite floats, lists,
     dicts); anything else (a huge int, a non-finite float) falls back to ``json``.
     """
-    if indent in (2, None):
+    if indent == 2:  # orjson has no compact form with json's ", " and ": " separators
         try:
-            option = orjson.OPT_INDENT_2 if indent == 2 else 0
-            text = orjson.dumps(data, option=option).decode()
+            return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
         except (TypeError, OverflowError):
             pass
-        else:
-            return text if indent == 2 else _compact(text)
     return json.dumps(data, indent=indent, ensure_ascii=False)
-
-
-def _compact(text: str) -> str:
-    # json.dumps(indent=None) separates items with ", " and keys with ": "; orjson writes
-    # neither space, so re-encode through json for that (rare) form.
-    return json.dumps(json.loads(text), ensure_ascii=False)
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
