@@ -1,16 +1,20 @@
 """Analyse many files on several cores and write the report a single process would write.
 
-The files are cut into contiguous groups of about equal size, one per worker process. The
-parent first reads the run's autoscalers (a scan plus a parse of the documents that name
-the kind), so each worker links its workloads to HPAs in any file; each worker writes its
-part of the report (JSON workloads, SARIF results or text) to a temporary file and returns
-its totals; the parent writes the totals, the parts in input order, and the autoscalers no
-part could link. ``--jobs N`` changes the time, never the output (tests/test_parallel.py).
+The run is cut into contiguous groups of about equal size, one per worker process. A file
+larger than a quarter of a worker's share is first cut into slices at ``---`` lines
+(:func:`advisor.core.yamlload.cut`), each slice knowing the lines and documents of the file
+before it, so one large file uses every core too. The parent first reads the run's
+autoscalers (a scan plus a parse of the documents that name the kind), so each worker links
+its workloads to HPAs in any file; each worker writes its part of the report (JSON workloads
+or text) to a temporary file and returns its totals; the parent writes the totals, the parts
+in input order, and the autoscalers no part could link.
 
-A single file is analysed by one process: splitting a file by documents would count its
-input budgets (aliases, documents) per part instead of per file. Inputs under
-``PARALLEL_MIN_BYTES`` in all are analysed in-process: starting workers would cost more than
-it saves.
+``--jobs N`` changes the time, never the output (tests/test_parallel.py). Budgets that count
+across a file or a run (nodes from alias expansion per file, workloads per run) are counted
+per slice and per worker; when their sums reach a limit, whichever part went over, the run is
+done again in one process, so a breach is reported exactly where a serial run reports it.
+Inputs under ``PARALLEL_MIN_BYTES`` in all are analysed in-process: starting workers would
+cost more than it saves.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from advisor.core.analyze import Item, Options, autoscalers, iter_analysis, iter_part, unlinked
-from advisor.core.model import Problem, Skipped
+from advisor.core.errors import InputError
+from advisor.core.model import HPA, Problem, Skipped
 from advisor.core.report import text_header
 from advisor.core.stream import Tally, _skeleton, merge, write_body, write_document, write_report
-from advisor.core.yamlload import with_big_stack
+from advisor.core.yamlload import Slice, cut, decode, with_big_stack
 
 Inputs = Sequence[tuple[str, str | bytes]]
+# One unit of work: (position of its file in the inputs, file name, text, slice or None).
+Piece = tuple[int, str, str | bytes, Slice | None]
 
 
 def _same(item: Item) -> Item:
@@ -51,17 +58,67 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def groups(inputs: Inputs, jobs: int) -> list[list[tuple[str, str | bytes]]]:
-    """Cut ``inputs`` into at most ``jobs`` contiguous groups of about equal total size."""
+# A file is cut into slices of about this fraction of a worker's share, so groups of slices
+# come out about equal even when the files are not.
+SLICES_PER_SHARE = 4
+
+
+def pieces(inputs: Inputs, jobs: int, options: Options) -> list[Piece]:
+    """The inputs as units of work, large files cut at document separators."""
     total = sum(len(data) for _, data in inputs) or 1
-    cut: list[list[tuple[str, str | bytes]]] = [[]]
+    slice_size = total / jobs / SLICES_PER_SHARE
+    out: list[Piece] = []
+    for index, (file, data) in enumerate(inputs):
+        count = round(len(data) / slice_size) if jobs > 1 else 1
+        out.extend(
+            _slices(index, file, data, count, options) if count > 1 else [(index, file, data, None)]
+        )
+    return out
+
+
+def _slices(index: int, file: str, data: str | bytes, count: int, options: Options) -> list[Piece]:
+    """``data`` cut into about ``count`` slices; one whole piece when it cannot be cut."""
+    whole: list[Piece] = [(index, file, data, None)]
+    if isinstance(data, bytes):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return whole  # UTF-16: offsets in characters are not offsets in bytes
+        try:
+            text = decode(data, file=file)
+        except InputError:
+            return whole  # the worker reports it, as a serial run does
+    else:
+        text = data
+    cuts = cut(text, count, options.limits)
+    if len(cuts) < 2:
+        return whole
+    # Character offsets to offsets in ``data`` (decoding dropped a UTF-8 byte order mark).
+    positions = [at for at, _ in cuts]
+    if isinstance(data, bytes):
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        if text.isascii():
+            positions = [bom + at if at else 0 for at in positions]
+        else:
+            positions = [bom + len(text[:at].encode("utf-8")) if at else 0 for at in positions]
+    del text
+    ends = [*positions[1:], len(data)]
+    return [
+        (index, file, data[start:end], part)
+        for start, end, (_, part) in zip(positions, ends, cuts, strict=True)
+    ]
+
+
+def groups(items: Sequence[Piece], jobs: int) -> list[list[Piece]]:
+    """Cut ``items`` into at most ``jobs`` contiguous groups of about equal total size."""
+    total = sum(len(item[2]) for item in items) or 1
+    cut_: list[list[Piece]] = [[]]
     done = 0
-    for item in inputs:
-        if cut[-1] and done >= total * len(cut) / jobs and len(cut) < jobs:
-            cut.append([])
-        cut[-1].append(item)
-        done += len(item[1])
-    return cut
+    for item in items:
+        size = len(item[2])
+        if cut_[-1] and done + size / 2 > total * len(cut_) / jobs and len(cut_) < jobs:
+            cut_.append([])
+        cut_[-1].append(item)
+        done += size
+    return cut_
 
 
 def write_files(
@@ -79,41 +136,92 @@ def write_files(
     Every item passes through ``transform`` (in the worker that made it) before it is written;
     ``trailing`` items (problems found before the analysis) come after the analysis's own.
     """
-    parts = groups(inputs, jobs) if jobs > 1 else [list(inputs)]
     size = sum(len(data) for _, data in inputs)
-    if len(parts) < 2 or size < PARALLEL_MIN_BYTES or "fork" not in _start_methods():
-        items = chain(map(transform, iter_analysis(inputs, options=options)), trailing)
-        return with_big_stack(lambda: write_report(items, fmt=fmt, options=options, out=out))
+    if jobs > 1 and size >= PARALLEL_MIN_BYTES and "fork" in _start_methods():
+        parts = groups(pieces(inputs, jobs, options), jobs)
+        if len(parts) > 1:
+            done = _run_parts(inputs, parts, fmt=fmt, options=options, transform=transform)
+            if done is not None:
+                try:
+                    return _write_parts(
+                        *done,
+                        fmt=fmt,
+                        options=options,
+                        out=out,
+                        transform=transform,
+                        trailing=trailing,
+                    )
+                finally:
+                    shutil.rmtree(done[0], ignore_errors=True)
+    items = chain(map(transform, iter_analysis(inputs, options=options)), trailing)
+    return with_big_stack(lambda: write_report(items, fmt=fmt, options=options, out=out))
+
+
+Done = tuple[Path, list[HPA], list[tuple[Tally, set[int], str, list[tuple[int, int]]]]]
+
+
+def _run_parts(
+    inputs: Inputs,
+    parts: list[list[Piece]],
+    *,
+    fmt: str,
+    options: Options,
+    transform: Callable[[Item], Item],
+) -> Done | None:
+    """Run one worker per part; None when a budget counted across parts was reached."""
     hpas = with_big_stack(lambda: autoscalers(inputs, options))
-    with tempfile.TemporaryDirectory(prefix="pod-advisor-") as tmp:
-        _JOB.update(
-            parts=parts, options=options, hpas=hpas, fmt=fmt, tmp=Path(tmp), transform=transform
-        )
-        try:
-            # fork: the workers share the loaded modules, compiled schemas and the inputs.
-            with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
-                done = pool.map(_work, range(len(parts)))
-        finally:
-            _JOB.clear()
-        linked = set().union(*(part_linked for _, part_linked, _ in done))
-        tally = merge(t for t, _, _ in done)
-        for item in chain(map(transform, unlinked(hpas, linked)), trailing):
-            if isinstance(item, Skipped):
-                tally.skipped.append(item)
-            elif isinstance(item, Problem):
-                tally.errors.append(item)
-        bodies = [open(path, encoding="utf-8") for _, _, path in done]  # noqa: SIM115
-        try:
-            if fmt == "text":
-                out.write("\n".join(text_header(_skeleton(tally, options))) + "\n")
-                for body in bodies:
-                    shutil.copyfileobj(body, out)
-                write_document(tally, [], fmt=fmt, options=options, out=out)
-            else:
-                write_document(tally, bodies, fmt=fmt, options=options, out=out)
-        finally:
+    tmp = Path(tempfile.mkdtemp(prefix="pod-advisor-"))
+    _JOB.update(parts=parts, options=options, hpas=hpas, fmt=fmt, tmp=tmp, transform=transform)
+    try:
+        # fork: the workers share the loaded modules, compiled schemas and the inputs.
+        with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
+            done = pool.map(_work, range(len(parts)))
+    finally:
+        _JOB.clear()
+    nodes: dict[int, int] = {}
+    for _, _, _, used in done:
+        for index, count in used:
+            nodes[index] = nodes.get(index, 0) + count
+    limits = options.limits
+    if sum(tally.workloads for tally, _, _, _ in done) >= limits.max_workloads or any(
+        count > limits.max_nodes for count in nodes.values()
+    ):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    return tmp, hpas, done
+
+
+def _write_parts(
+    tmp: Path,
+    hpas: list[HPA],
+    done: list[tuple[Tally, set[int], str, list[tuple[int, int]]]],
+    *,
+    fmt: str,
+    options: Options,
+    out: IO[str],
+    transform: Callable[[Item], Item],
+    trailing: Sequence[Item],
+) -> Tally:
+    """Write the totals and the workers' parts, in input order, as one report."""
+    linked = set().union(*(part_linked for _, part_linked, _, _ in done))
+    tally = merge(t for t, _, _, _ in done)
+    for item in chain(map(transform, unlinked(hpas, linked)), trailing):
+        if isinstance(item, Skipped):
+            tally.skipped.append(item)
+        elif isinstance(item, Problem):
+            tally.errors.append(item)
+    bodies = [open(path, encoding="utf-8") for _, _, path, _ in done]  # noqa: SIM115
+    try:
+        if fmt == "text":
+            out.write("\n".join(text_header(_skeleton(tally, options))) + "\n")
             for body in bodies:
-                body.close()
+                shutil.copyfileobj(body, out)
+            write_document(tally, [], fmt=fmt, options=options, out=out)
+        else:
+            write_document(tally, bodies, fmt=fmt, options=options, out=out)
+    finally:
+        for body in bodies:
+            body.close()
     return tally
 
 
@@ -121,15 +229,25 @@ def _start_methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
 
 
-def _work(index: int) -> tuple[Tally, set[int], str]:
-    """Analyse one group into its own body file; return its totals and linked autoscalers."""
+def _work(index: int) -> tuple[Tally, set[int], str, list[tuple[int, int]]]:
+    """Analyse one group into its own body file.
+
+    Returns its totals, the autoscalers it linked, and for each slice of a cut file the
+    file's position and the alias-expansion nodes the slice used.
+    """
     job = _JOB
     path = job["tmp"] / f"part-{index}"
+    group: list[Piece] = job["parts"][index]
     tally, linked = Tally(), set[int]()
     with path.open("w", encoding="utf-8") as body:
         part = iter_part(
-            job["parts"][index], options=job["options"], hpas=job["hpas"], linked=linked
+            [(file, data) for _, file, data, _ in group],
+            options=job["options"],
+            hpas=job["hpas"],
+            linked=linked,
+            slices=[piece[3] for piece in group],
         )
         items = map(job["transform"], part)
         with_big_stack(lambda: write_body(items, fmt=job["fmt"], out=body, tally=tally))
-    return tally, linked, str(path)
+    used = [(piece[0], piece[3].nodes_used) for piece in group if piece[3] is not None]
+    return tally, linked, str(path), used

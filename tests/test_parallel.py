@@ -8,6 +8,8 @@ import sys
 import pytest
 
 from advisor import parallel
+from advisor.core.analyze import Options
+from advisor.core.budget import Budget
 from tests.conftest import ROOT, corpus_files
 
 HPA = """\
@@ -88,6 +90,73 @@ def test_it_links_autoscalers_to_targets_in_another_workers_files(files) -> None
 
 def test_it_cuts_files_into_ordered_groups_of_about_equal_size() -> None:
     inputs = [(f"f{i}", b"x" * size) for i, size in enumerate([5, 5, 5, 5, 10, 10])]
-    cut = parallel.groups(inputs, 2)
-    assert [[name for name, _ in g] for g in cut] == [["f0", "f1", "f2", "f3"], ["f4", "f5"]]
-    assert parallel.groups(inputs, 1) == [inputs]
+    cut = parallel.groups(parallel.pieces(inputs, 2, Options()), 2)
+    assert [[piece[1] for piece in g] for g in cut] == [["f0", "f1", "f2", "f3"], ["f4", "f5"]]
+    assert len(parallel.groups(parallel.pieces(inputs, 1, Options()), 1)) == 1
+
+
+def test_it_cuts_one_large_file_into_slices_that_start_at_separators() -> None:
+    text = "".join(DEPLOYMENT.format(i=i) + "---\n" for i in range(400)).encode()
+    small = ("small.yaml", b"kind: Pod\n")
+    items = parallel.pieces([small, ("big.yaml", text)], 2, Options())
+    assert items[0] == (0, "small.yaml", b"kind: Pod\n", None)
+    slices = items[1:]
+    assert len(slices) == 8  # a quarter of each worker's share
+    assert b"".join(piece[2] for piece in slices) == text
+    assert all(piece[2].startswith(b"---\n") for piece in slices[1:])
+    documents = [piece[3].documents for piece in slices]
+    assert documents == sorted(documents) and documents[0] == 0 and documents[-1] > 300
+    assert [len(g) for g in parallel.groups(items, 2)] == [5, 4]
+
+
+def test_it_keeps_whole_a_file_it_cannot_cut_as_a_serial_run_reads_it() -> None:
+    many = "".join(f"---\na: {i}\n" for i in range(2000))
+    for data in (
+        b"\xff\xfe" + many.encode("utf-16-le"),  # UTF-16: offsets differ
+        many.encode() + b"\xff",  # invalid UTF-8: the worker reports it
+    ):
+        assert len(parallel.pieces([("f", data)], 2, Options())) == 1
+    limited = Options(limits=Budget(max_documents=1999))
+    assert len(parallel.pieces([("f", many.encode())], 2, limited)) == 1
+    assert len(parallel.pieces([("f", many.encode())], 2, Options())) > 1
+
+
+@pytest.fixture
+def one_file(tmp_path) -> str:
+    """One file over PARALLEL_MIN_BYTES: HPAs before and after their targets, one of them for
+    a target that is missing, a broken document in the middle, and an alias in every
+    Deployment (so per-file node counts add up across slices)."""
+    count = parallel.PARALLEL_MIN_BYTES // len(DEPLOYMENT.format(i=1000)) + 50
+    docs = [HPA.format(i=i) for i in (0, 1, 5000)]
+    for i in range(count):
+        name = f"name: web-{i}}}"
+        doc = DEPLOYMENT.format(i=i).replace(name, name[:-1] + ", labels: &l {app: x}}")
+        docs.append(doc + "      nodeSelector: *l\n")
+        if i == count // 2:
+            docs.append("kind: Pod\nspec: [\n")
+    docs.extend(HPA.format(i=i) for i in (count - 1, count - 2))
+    path = tmp_path / "one.yaml"
+    path.write_text("---\n".join(docs))
+    return str(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_one_large_file_reports_the_same_with_two_or_three_workers(one_file, fmt) -> None:
+    serial = _run([one_file], "--format", fmt, "--jobs", "1")
+    assert serial[0] == 2  # the broken document
+    assert "web-5000" in serial[1]  # the HPA whose target is missing, reported once
+    for jobs in ("2", "3"):
+        assert _run([one_file], "--format", fmt, "--jobs", jobs) == serial
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("limit", ["--max-nodes", "--max-workloads"])
+def test_a_limit_counted_across_slices_is_reported_where_a_serial_run_reports_it(
+    one_file, limit
+) -> None:
+    # Each slice stays under the limit; the file, or the run, does not.
+    value = "3000" if limit == "--max-nodes" else "1500"
+    serial = _run([one_file], "--format", "json", limit, value, "--jobs", "1")
+    assert f"({limit[2:].replace('-', '_')} = " in serial[1]
+    assert _run([one_file], "--format", "json", limit, value, "--jobs", "2") == serial

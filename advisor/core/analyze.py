@@ -24,7 +24,14 @@ from advisor.core.sizing import Sizing, effective_resources
 from advisor.core.source import get_map
 from advisor.core.versions import NEWEST, feature_state, format_version
 from advisor.core.wiring import Wiring, wire
-from advisor.core.yamlload import Limits, decode, iter_documents, paused_gc, with_big_stack
+from advisor.core.yamlload import (
+    Limits,
+    Slice,
+    decode,
+    iter_documents,
+    paused_gc,
+    with_big_stack,
+)
 
 IGNORE_ANNOTATION = "pod-advisor.io/ignore"
 
@@ -173,11 +180,13 @@ def iter_part(
     options: Options,
     hpas: Sequence[HPA],
     linked: set[int],
+    slices: Sequence[Slice | None] = (),
 ) -> Iterator[Item]:
     """Analyse some of a run's inputs, linking workloads to the run's ``hpas``.
 
     Adds to ``linked`` the positions in ``hpas`` of the autoscalers that found their target;
     a run split into parts (``--jobs``) reports the others once, with :func:`unlinked`.
+    ``slices[i]``, when given, says that input ``i`` is that :class:`Slice` of its file.
     """
     opts = options
     catalogue = opts.catalogue or load_catalogue()
@@ -187,10 +196,13 @@ def iter_part(
         by_target.setdefault(key, []).append((position, hpa))
     budget = opts.limits
     analysed = 0
-    for file, data in inputs:
+    for position, (file, data) in enumerate(inputs):
         try:
             text = decode(data, file=file) if isinstance(data, bytes) else data
-            documents = iter_documents(text, file=file, limits=budget, shallow=listed_only)
+            part = slices[position] if position < len(slices) else None
+            documents = iter_documents(
+                text, file=file, limits=budget, shallow=listed_only, part=part
+            )
             for document in documents:
                 for entry in read_document(document, file=file):
                     if isinstance(entry, Workload):

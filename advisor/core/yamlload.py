@@ -55,6 +55,21 @@ Limits = Budget
 DEFAULT_LIMITS = DEFAULT_BUDGET
 
 
+@dataclass
+class Slice:
+    """Part of one file read on its own (``--jobs`` cuts large files at document separators).
+
+    ``lines`` and ``documents`` are how many of each the file has before the slice, so the
+    slice's documents get the numbers and lines they have in the whole file; ``nodes_used``
+    is set when the slice has been read: the nodes its aliases expanded to, which the caller
+    adds up across the slices of a file to check the file's ``max_nodes`` budget.
+    """
+
+    lines: int = 0
+    documents: int = 0
+    nodes_used: int = 0
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document: its 1-based number, first line, and value (or the error)."""
@@ -165,12 +180,14 @@ def iter_documents(
     limits: Limits = DEFAULT_LIMITS,
     shallow: Callable[[str], bool] | None = None,
     only: Callable[[str], bool] | None = None,
+    part: Slice | None = None,
 ) -> Iterator[Document]:
     """Yield documents one at a time; call it inside :func:`with_big_stack`.
 
     ``shallow(kind)`` may say that a document of that kind is only listed, not analysed: then
     only its ``apiVersion``, ``kind`` and ``metadata`` are converted. ``only(text)`` may say
     that a document is not wanted at all: it is then not parsed (numbers still count it).
+    ``part`` says that ``text`` is a :class:`Slice` of a file (from :func:`cut`).
     """
     too_big = len(text) > limits.max_bytes or (
         len(text) * 4 > limits.max_bytes  # only then can the UTF-8 size exceed the limit
@@ -184,9 +201,12 @@ def iter_documents(
         )
     text = text.removeprefix("\ufeff")
     _refuse_surrogates(text, file)
+    budget = _AliasBudget(limits.max_nodes)
     try:
-        yield from _documents(text, file, limits, shallow, only)
+        yield from _documents(text, file, limits, shallow, only, budget, part or Slice())
     finally:
+        if part is not None:
+            part.nodes_used = budget.limit - budget.left
         # The tag cache holds strings of this input; do not keep them after it is read.
         _FastLoader.resolve.cache_clear()
 
@@ -208,10 +228,13 @@ def _documents(
     file: str,
     limits: Limits,
     shallow: Callable[[str], bool] | None,
-    only: Callable[[str], bool] | None = None,
+    only: Callable[[str], bool] | None,
+    budget: _AliasBudget,
+    part: Slice,
 ) -> Iterator[Document]:
-    budget = _AliasBudget(limits.max_nodes)
     for number, offset, chunk, empty in numbered_chunks(text):
+        number += part.documents
+        offset += part.lines
         if number > limits.max_documents:
             raise limits.exceeded(
                 "max_documents",
@@ -249,6 +272,52 @@ def numbered_chunks(text: str) -> Iterator[tuple[int, int, str, bool]]:
         first = False
         number += 1
         yield number, offset, chunk, empty
+
+
+def cut(text: str, pieces: int, limits: Limits = DEFAULT_LIMITS) -> list[tuple[int, Slice]]:
+    """Where to cut ``text`` into about ``pieces`` slices of equal size, each read on its own.
+
+    Returns ``(character offset, Slice)`` for each slice, the first at 0. Cuts fall only on
+    the start of a ``---`` line, where the document before has ended whatever it holds (YAML
+    forbids that marker inside content), so each slice reads as the same documents, with the
+    same numbers and lines, as the whole file. A file that a whole read would refuse (over
+    ``max_bytes`` or ``max_documents``, a lone surrogate) is not cut: one slice, so the
+    refusal is the same. Counting mirrors :func:`numbered_chunks`.
+    """
+    whole = [(0, Slice())]
+    if pieces < 2:
+        return whole
+    try:
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return whole
+    if size > limits.max_bytes:
+        return whole
+    lead = len(text) - len(text := text.removeprefix("\ufeff"))  # as a whole read drops it
+    share = len(text) / pieces
+    cuts = whole.copy()
+    number, line, start, opener, first = 0, 0, 0, "", True
+    for match in _SEPARATOR.finditer(text):
+        chunk_end = match.start()
+        if not (first or opener == "...") or _has_content(text[start:chunk_end]):
+            number += 1
+        first = False
+        line += text.count("\n", start, chunk_end)
+        marker = match.group(0)
+        if marker.startswith("---") and chunk_end >= share * len(cuts):
+            cuts.append((lead + chunk_end, Slice(lines=line, documents=number)))
+        opener = marker[:3]
+        rest = marker[3:].strip()
+        if rest and not rest.startswith("#"):
+            start = chunk_end + 3
+        else:
+            start = match.end()
+            line += marker.endswith("\n")
+    if not (first or opener == "...") or _has_content(text[start:]):
+        number += 1
+    if number > limits.max_documents or len(cuts) < 2:
+        return whole
+    return cuts
 
 
 class _AliasBudget:
