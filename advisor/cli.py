@@ -173,8 +173,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> Non
         type=_positive,
         default=None,
         metavar="N",
-        help="processes that analyse files side by side for json and text output (default: "
-        "the cores; inputs under 1 MiB in all use one); the report is the same",
+        help="processes that analyse files, and slices of large files, side by side for json "
+        "and text output (default: the cores; inputs under 1 MiB in all use one); the report "
+        "is the same",
     )
 
 
