@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any
@@ -36,8 +37,28 @@ from advisor.core.stream import Tally, _skeleton, merge, write_body, write_docum
 from advisor.core.yamlload import Slice, cut, decode, with_big_stack
 
 Inputs = Sequence[tuple[str, str | bytes]]
-# One unit of work: (position of its file in the inputs, file name, text, slice or None).
-Piece = tuple[int, str, str | bytes, Slice | None]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One unit of work: a whole input, or the slice ``data[start:end]`` of one (``part``).
+
+    The slice is taken in the worker, so the parent holds no copy of the inputs.
+    """
+
+    index: int  # the input's position in the run
+    file: str
+    data: str | bytes
+    start: int = 0
+    end: int = -1
+    part: Slice | None = None
+
+    @property
+    def size(self) -> int:
+        return (len(self.data) if self.part is None else self.end) - self.start
+
+    def text(self) -> str | bytes:
+        return self.data if self.part is None else self.data[self.start : self.end]
 
 
 def _same(item: Item) -> Item:
@@ -71,14 +92,14 @@ def pieces(inputs: Inputs, jobs: int, options: Options) -> list[Piece]:
     for index, (file, data) in enumerate(inputs):
         count = round(len(data) / slice_size) if jobs > 1 else 1
         out.extend(
-            _slices(index, file, data, count, options) if count > 1 else [(index, file, data, None)]
+            _slices(index, file, data, count, options) if count > 1 else [Piece(index, file, data)]
         )
     return out
 
 
 def _slices(index: int, file: str, data: str | bytes, count: int, options: Options) -> list[Piece]:
     """``data`` cut into about ``count`` slices; one whole piece when it cannot be cut."""
-    whole: list[Piece] = [(index, file, data, None)]
+    whole = [Piece(index, file, data)]
     if isinstance(data, bytes):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return whole  # UTF-16: offsets in characters are not offsets in bytes
@@ -102,18 +123,18 @@ def _slices(index: int, file: str, data: str | bytes, count: int, options: Optio
     del text
     ends = [*positions[1:], len(data)]
     return [
-        (index, file, data[start:end], part)
+        Piece(index, file, data, start, end, part)
         for start, end, (_, part) in zip(positions, ends, cuts, strict=True)
     ]
 
 
 def groups(items: Sequence[Piece], jobs: int) -> list[list[Piece]]:
     """Cut ``items`` into at most ``jobs`` contiguous groups of about equal total size."""
-    total = sum(len(item[2]) for item in items) or 1
+    total = sum(item.size for item in items) or 1
     cut_: list[list[Piece]] = [[]]
     done = 0
     for item in items:
-        size = len(item[2])
+        size = item.size
         if cut_[-1] and done + size / 2 > total * len(cut_) / jobs and len(cut_) < jobs:
             cut_.append([])
         cut_[-1].append(item)
@@ -241,13 +262,13 @@ def _work(index: int) -> tuple[Tally, set[int], str, list[tuple[int, int]]]:
     tally, linked = Tally(), set[int]()
     with path.open("w", encoding="utf-8") as body:
         part = iter_part(
-            [(file, data) for _, file, data, _ in group],
+            [(piece.file, piece.text()) for piece in group],
             options=job["options"],
             hpas=job["hpas"],
             linked=linked,
-            slices=[piece[3] for piece in group],
+            slices=[piece.part for piece in group],
         )
         items = map(job["transform"], part)
         with_big_stack(lambda: write_body(items, fmt=job["fmt"], out=body, tally=tally))
-    used = [(piece[0], piece[3].nodes_used) for piece in group if piece[3] is not None]
+    used = [(piece.index, piece.part.nodes_used) for piece in group if piece.part is not None]
     return tally, linked, str(path), used

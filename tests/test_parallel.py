@@ -91,7 +91,7 @@ def test_it_links_autoscalers_to_targets_in_another_workers_files(files) -> None
 def test_it_cuts_files_into_ordered_groups_of_about_equal_size() -> None:
     inputs = [(f"f{i}", b"x" * size) for i, size in enumerate([5, 5, 5, 5, 10, 10])]
     cut = parallel.groups(parallel.pieces(inputs, 2, Options()), 2)
-    assert [[piece[1] for piece in g] for g in cut] == [["f0", "f1", "f2", "f3"], ["f4", "f5"]]
+    assert [[piece.file for piece in g] for g in cut] == [["f0", "f1", "f2", "f3"], ["f4", "f5"]]
     assert len(parallel.groups(parallel.pieces(inputs, 1, Options()), 1)) == 1
 
 
@@ -99,12 +99,13 @@ def test_it_cuts_one_large_file_into_slices_that_start_at_separators() -> None:
     text = "".join(DEPLOYMENT.format(i=i) + "---\n" for i in range(400)).encode()
     small = ("small.yaml", b"kind: Pod\n")
     items = parallel.pieces([small, ("big.yaml", text)], 2, Options())
-    assert items[0] == (0, "small.yaml", b"kind: Pod\n", None)
+    assert items[0].text() == b"kind: Pod\n" and items[0].part is None
     slices = items[1:]
     assert len(slices) == 8  # a quarter of each worker's share
-    assert b"".join(piece[2] for piece in slices) == text
-    assert all(piece[2].startswith(b"---\n") for piece in slices[1:])
-    documents = [piece[3].documents for piece in slices]
+    assert all(piece.data is text for piece in slices)  # sliced in the worker, not copied here
+    assert b"".join(piece.text() for piece in slices) == text
+    assert all(piece.text().startswith(b"---\n") for piece in slices[1:])
+    documents = [piece.part.documents for piece in slices if piece.part]
     assert documents == sorted(documents) and documents[0] == 0 and documents[-1] > 300
     assert [len(g) for g in parallel.groups(items, 2)] == [5, 4]
 
