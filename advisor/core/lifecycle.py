@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from advisor.core.model import Container, PodTemplate
+from advisor.core.records import dataclass
 from advisor.core.source import get_int, get_map, get_str
 
 if TYPE_CHECKING:
@@ -311,10 +312,13 @@ class _Start:
     failed: bool  # the startup probe would kill the container
 
 
+DEFAULT_ASSUMPTIONS = Assumptions()
+
+
 def simulate_startup(
     pod: PodTemplate,
     *,
-    assumptions: Assumptions = Assumptions(),
+    assumptions: Assumptions = DEFAULT_ASSUMPTIONS,
     wiring: Wiring | None = None,
 ) -> Timeline:
     """Simulate the pod from sandbox ready to every container started.
@@ -525,7 +529,10 @@ def _finish_startup(
 
 
 def simulate_shutdown(
-    pod: PodTemplate, *, assumptions: Assumptions = Assumptions(), grace_seconds: int | None = None
+    pod: PodTemplate,
+    *,
+    assumptions: Assumptions = DEFAULT_ASSUMPTIONS,
+    grace_seconds: int | None = None,
 ) -> Timeline:
     """Simulate the pod from deletion to the last container gone."""
     grace = _grace(pod, grace_seconds)

@@ -8,9 +8,10 @@ matches rows against facts derived from the answers. Lifecycle facts come from
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from advisor.core.patterns import PATTERNS, POD_HELPER_PATTERNS, feature_stage
+from advisor.core.records import dataclass
 from advisor.core.versions import NEWEST, SUPPORTED, feature_state, format_version, parse_version
 
 NEEDS = (

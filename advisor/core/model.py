@@ -8,9 +8,10 @@ needs. Defaults follow the API server's (``terminationGracePeriodSeconds`` 30, p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
+from advisor.core.records import dataclass
 from advisor.core.source import get_int, get_list, get_map, get_str, line_of
 
 Lifecycle = Literal["init", "native-sidecar", "regular"]

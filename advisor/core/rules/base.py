@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Literal
 
 from advisor.core.model import HPA, Container, PodTemplate, Workload
+from advisor.core.records import dataclass
 from advisor.core.source import line_of
 
 if TYPE_CHECKING:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, cast
 
+from advisor.core.lazy import lazy_re
 from advisor.core.model import Workload
+from advisor.core.records import dataclass
 from advisor.core.rules.base import Context, Finding, Rule, rule
 from advisor.core.source import LDict
 
-PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\{[A-Za-z_][^}]*\}|<[A-Za-z_][A-Za-z0-9_ .-]{0,60}>")
+PLACEHOLDER = lazy_re(r"\{\{.*?\}\}|\$\{[A-Za-z_][^}]*\}|<[A-Za-z_][A-Za-z0-9_ .-]{0,60}>")
 MAX_SHOWN = 5
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from advisor.core.lazy import lazy_re
 from advisor.core.model import Container
 from advisor.core.rules.base import Context, Finding, Rule, rule
 from advisor.core.source import get_int, get_list, get_map, line_of
@@ -48,13 +49,13 @@ def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
         )
 
 
-DRAIN_FLAG = re.compile(
+DRAIN_FLAG = lazy_re(
     r"--?(?:drain[-_]?time(?:[-_]?s)?|drain[-_]?duration|termination[-_]?drain[-_]?duration|"
     r"shutdown[-_]?delay(?:[-_]?duration)?|graceful[-_]?shutdown[-_]?timeout|"
     r"parent[-_]?shutdown[-_]?time(?:[-_]?s)?)=(\S+)",
     re.I,
 )
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+DURATION = lazy_re(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 
 
 def _seconds(text: str, unit_default: str = "s") -> float | None:
