@@ -84,3 +84,24 @@ def test_its_records_pickle() -> None:
     port = Port(80, "TCP", "http", None, 3)
     assert pickle.loads(pickle.dumps(port)) == port
     assert repr(port) == "Port(number=80, protocol='TCP', name='http', host_port=None, line=3)"
+
+
+def test_what_a_container_or_pod_derives_belongs_to_that_object() -> None:
+    from advisor.core.model import Container, PodTemplate
+
+    first = Container.from_raw(
+        {"name": "a", "ports": [{"containerPort": 80}], "lifecycle": {"preStop": {}}},
+        index=0,
+        in_init_list=False,
+    )
+    assert [p.number for p in first.ports] == [80] and "preStop" in first.lifecycle_hooks
+    other = dataclasses.replace(first, raw={"name": "a", "ports": [{"containerPort": 81}]})
+    assert [p.number for p in other.ports] == [81] and other.lifecycle_hooks == {}
+    assert [p.number for p in first.ports] == [80]
+    assert first == other  # raw is not compared; the derived values are not fields either
+    spec = {"containers": [{"name": "a"}], "initContainers": [{"name": "i"}]}
+    pod = PodTemplate.from_raw(spec, {}, path="spec")
+    assert [c.name for c in pod.all_containers] == ["i", "a"]
+    slim = PodTemplate({}, {}, (), pod.containers, "spec", None)
+    assert [c.name for c in slim.all_containers] == ["a"]
+    assert slim.grace_seconds == 30 and pod.restart_policy == "Always"

@@ -18,22 +18,6 @@ MAX_SHOWN = 5
 Trail = tuple[object, ...]  # (parent trail, key) pairs, joined into a path only when needed
 
 
-def _walk(value: Any) -> Iterator[tuple[Any, LDict | None, Any, Trail]]:
-    """Yield ``(value, parent mapping, key, trail)`` for every node, iteratively."""
-    stack: list[tuple[Any, LDict | None, Any, Trail]] = [(value, None, None, ())]
-    while stack:
-        entry = stack.pop()
-        yield entry
-        item, parent, key, trail = entry
-        if isinstance(item, dict):
-            holder = item if isinstance(item, LDict) else None
-            for k, v in reversed(item.items()):  # popped in document order
-                stack.append((v, holder, k, (trail, k)))
-        elif isinstance(item, list):
-            for i in range(len(item) - 1, -1, -1):
-                stack.append((item[i], parent, key, (trail, i)))
-
-
 @dataclass(frozen=True)
 class _Scan:
     """What one walk over a workload finds: mappings with repeated keys, placeholder strings."""
@@ -43,18 +27,44 @@ class _Scan:
 
 
 def _scan(workload: Workload) -> _Scan:
-    """Walk the workload once for both rules (kept on the workload object)."""
+    """Walk the workload once for both rules (kept on the workload object).
+
+    Every node, depth first in document order, without a step per scalar: each mapping or
+    list is read by one iterator on a stack.
+    """
     cached = workload.__dict__.get("_manifest_scan")
     if cached is not None:
         return cast(_Scan, cached)
-    duplicates = []
-    strings = []
-    for item, parent, key, trail in _walk(workload.raw):
-        if isinstance(item, str):
-            if "{" in item or "<" in item:
-                strings.append((item, parent, key, trail))
-        elif isinstance(item, LDict) and item.duplicates:
-            duplicates.append((item, trail))
+    duplicates: list[tuple[LDict, Trail]] = []
+    strings: list[tuple[str, LDict | None, Any, Trail]] = []
+    root = workload.raw
+    # (items of a mapping or enumerate of a list, mapping the items belong to, its key, trail)
+    stack: list[tuple[Iterator[tuple[Any, Any]], LDict | None, Any, Trail, bool]] = []
+
+    def enter(value: Any, parent: LDict | None, key: Any, trail: Trail) -> None:
+        if isinstance(value, dict):
+            holder = value if isinstance(value, LDict) else None
+            if holder is not None and holder.duplicates:
+                duplicates.append((holder, trail))
+            stack.append((iter(value.items()), holder, None, trail, True))
+        else:  # a list: its items belong to the mapping (and key) holding the list
+            stack.append((iter(enumerate(value)), parent, key, trail, False))
+
+    if isinstance(root, (dict, list)):
+        enter(root, None, None, ())
+    elif isinstance(root, str) and ("{" in root or "<" in root):
+        strings.append((root, None, None, ()))
+    while stack:
+        items, holder, list_key, trail, is_map = stack[-1]
+        for step, value in items:
+            if isinstance(value, str):
+                if "{" in value or "<" in value:
+                    strings.append((value, holder, step if is_map else list_key, (trail, step)))
+            elif isinstance(value, (dict, list)):
+                enter(value, holder, step if is_map else list_key, (trail, step))
+                break  # read the child first; this iterator resumes after it
+        else:
+            stack.pop()
     scan = _Scan(tuple(duplicates), tuple(strings))
     object.__setattr__(workload, "_manifest_scan", scan)
     return scan

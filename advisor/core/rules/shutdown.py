@@ -56,6 +56,7 @@ DRAIN_FLAG = lazy_re(
     re.I,
 )
 DURATION = lazy_re(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+SLEEP = lazy_re(r"\bsleep\s+(\d+(?:\.\d+)?)\b")
 
 
 def _seconds(text: str, unit_default: str = "s") -> float | None:
@@ -75,7 +76,7 @@ def _prestop_seconds(c: Container) -> tuple[float, str] | None:
         return float(seconds), f"preStop sleep {seconds}s"
     command = get_list(get_map(pre, "exec"), "command")
     text = " ".join(str(w) for w in command if isinstance(w, (str, int, float)))
-    total = sum(float(m[1]) for m in re.finditer(r"\bsleep\s+(\d+(?:\.\d+)?)\b", text))
+    total = sum(float(m[1]) for m in SLEEP.finditer(text))
     return (total, f"preStop exec sleeping {total:g}s") if total else None
 
 
@@ -108,8 +109,11 @@ def prestop_drain_exceeds_grace(r: Rule, ctx: Context) -> Iterator[Finding]:
     for c in ctx.pod.all_containers:
         if c.lifecycle == "init":
             continue
-        hook, drain = _prestop_seconds(c), _drain_seconds(c)
-        if drain is None or (hook is None and drain[0] <= grace):
+        drain = _drain_seconds(c)
+        if drain is None:
+            continue  # no drain flag: nothing to add to the hook (the other rule checks it)
+        hook = _prestop_seconds(c)
+        if hook is None and drain[0] <= grace:
             continue
         total = (hook[0] if hook else 0.0) + drain[0]
         if total > grace:
