@@ -38,20 +38,16 @@ def _scan(workload: Workload) -> _Scan:
     duplicates: list[tuple[LDict, Trail]] = []
     strings: list[tuple[str, LDict | None, Any, Trail]] = []
     root = workload.raw
-    # (items of a mapping or enumerate of a list, mapping the items belong to, its key, trail)
+    # (items of a mapping or enumerate of a list, mapping the items belong to, the key of the
+    # list in that mapping, trail, whether the items are a mapping's)
     stack: list[tuple[Iterator[tuple[Any, Any]], LDict | None, Any, Trail, bool]] = []
-
-    def enter(value: Any, parent: LDict | None, key: Any, trail: Trail) -> None:
-        if isinstance(value, dict):
-            holder = value if isinstance(value, LDict) else None
-            if holder is not None and holder.duplicates:
-                duplicates.append((holder, trail))
-            stack.append((iter(value.items()), holder, None, trail, True))
-        else:  # a list: its items belong to the mapping (and key) holding the list
-            stack.append((iter(enumerate(value)), parent, key, trail, False))
-
-    if isinstance(root, (dict, list)):
-        enter(root, None, None, ())
+    if isinstance(root, dict):
+        mapping = root if isinstance(root, LDict) else None
+        if mapping is not None and mapping.duplicates:
+            duplicates.append((mapping, ()))
+        stack.append((iter(root.items()), mapping, None, (), True))
+    elif isinstance(root, list):
+        stack.append((iter(enumerate(root)), None, None, (), False))
     elif isinstance(root, str) and ("{" in root or "<" in root):
         strings.append((root, None, None, ()))
     while stack:
@@ -59,10 +55,20 @@ def _scan(workload: Workload) -> _Scan:
         for step, value in items:
             if isinstance(value, str):
                 if "{" in value or "<" in value:
-                    strings.append((value, holder, step if is_map else list_key, (trail, step)))
-            elif isinstance(value, (dict, list)):
-                enter(value, holder, step if is_map else list_key, (trail, step))
+                    key = step if is_map else list_key
+                    strings.append((value, holder, key, (trail, step)))
+            elif isinstance(value, dict):
+                inner = (trail, step)
+                mapping = value if isinstance(value, LDict) else None
+                if mapping is not None and mapping.duplicates:
+                    duplicates.append((mapping, inner))
+                stack.append((iter(value.items()), mapping, None, inner, True))
                 break  # read the child first; this iterator resumes after it
+            elif isinstance(value, list):
+                inner = (trail, step)
+                key = step if is_map else list_key
+                stack.append((iter(enumerate(value)), holder, key, inner, False))
+                break
         else:
             stack.pop()
     scan = _Scan(tuple(duplicates), tuple(strings))

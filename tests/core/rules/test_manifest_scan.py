@@ -94,3 +94,23 @@ def test_the_nested_sample_has_what_the_walk_must_find() -> None:
     scan = _scan(w)
     assert len(scan.duplicates) == 2
     assert [s for s, *_ in scan.strings][:4] == ["p-{{ name }}", "${y}", "img:${TAG}", "{b}"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["{{a}}", ["<b>", {"c": "${d}"}], []],
+        "{{top}}",
+        {"a": [[["<deep>"]], {}], "b": {"c": ["x", "{{y}}"]}},
+        {},
+        [],
+    ],
+)
+def test_the_shared_walk_handles_any_root(raw: Any) -> None:
+    from types import SimpleNamespace
+
+    holder = SimpleNamespace(raw=raw)
+    scan = _scan(holder)  # type: ignore[arg-type]
+    duplicates, strings = _expected(raw)
+    assert list(scan.duplicates) == duplicates
+    assert list(scan.strings) == strings
