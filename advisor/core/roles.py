@@ -437,10 +437,16 @@ def read_command(container: Container) -> Command:
     return cast(Command, cached)
 
 
+_NO_COMMAND = Command((), "", ())  # what the general path gives for no command and no args
+
+
 def _read_command(container: Container) -> Command:
+    raw = container.raw
+    if "command" not in raw and "args" not in raw:
+        return _NO_COMMAND
     words: list[str] = []
     for key in ("command", "args"):
-        value = container.raw.get(key)
+        value = raw.get(key)
         if isinstance(value, str):
             words.append(value)
         elif isinstance(value, list):
