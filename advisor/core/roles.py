@@ -621,10 +621,12 @@ def classify(
     ``wiring`` is the pod's :func:`advisor.core.wiring.wire` result (computed here when not
     given); ``kind`` is the workload kind (a Job's app is the container that finishes).
     """
-    from advisor.core.wiring import wire
-
     known = catalogue or load_catalogue()
-    ctx = _Pod(pod, wiring or wire(pod, catalogue=known), kind, known)
+    if wiring is None:
+        from advisor.core.wiring import wire
+
+        wiring = wire(pod, catalogue=known)
+    ctx = _Pod(pod, wiring, kind, known)
     containers = pod.all_containers
     entries = [known.match(c.image, c.name) for c in containers]
     running = [is_long_running(c, catalogue=known) for c in containers]

@@ -26,7 +26,6 @@ from advisor.core.source import get_int, get_list, get_map, line_of
 )
 def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
     grace = ctx.pod.grace_seconds
-    line = line_of(ctx.pod.spec, "terminationGracePeriodSeconds") or ctx.pod.line
     for c in ctx.pod.all_containers:
         sleep = get_int(get_map(get_map(c.lifecycle_hooks, "preStop"), "sleep"), "seconds")
         if sleep is not None and sleep > grace:
@@ -41,6 +40,7 @@ def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
         {m.container for m in ctx.shutdown.markers if m.label.startswith("SIGKILL") and m.container}
     )
     if killed:
+        line = line_of(ctx.pod.spec, "terminationGracePeriodSeconds") or ctx.pod.line
         yield r.finding(
             f"with the assumed timings, {', '.join(repr(k) for k in killed)} "
             f"{'is' if len(killed) == 1 else 'are'} still running when the {grace}s grace "
