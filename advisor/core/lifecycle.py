@@ -190,11 +190,10 @@ class _Builder:
     def value(self, c: Container, field_name: str) -> float:
         """Return an assumed value for ``c`` and record it as used."""
         value = self.assumptions.for_container(c.name, field_name)
-        source = (
-            "set for this container"
-            if self.assumptions.is_overridden(c.name, field_name)
-            else "assumed"
+        overridden = bool(self.assumptions.per_container) and self.assumptions.is_overridden(
+            c.name, field_name
         )
+        source = "set for this container" if overridden else "assumed"
         text = _ASSUMPTION_TEXT[field_name].format(name=c.name, value=_secs(value))
         _add_once(self.used, f"{text} ({source})")
         return value
@@ -225,6 +224,8 @@ def _add_once(items: list[str], text: str) -> None:
 
 def _t(value: float) -> float:
     """Round a time so float noise does not reach the chart."""
+    if value.is_integer():  # most times are whole seconds: nothing to round
+        return value + 0.0
     return round(value, 6) + 0.0
 
 

@@ -171,6 +171,8 @@ def _parse_map(
     raw: Mapping, container: str, field: str, problems: list[QuantityProblem]
 ) -> ResourceMap:
     out: ResourceMap = {}
+    if not raw:
+        return out
     for name, value in raw.items():
         try:
             quantity = parse_quantity(value)

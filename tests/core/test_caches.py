@@ -56,3 +56,34 @@ def test_a_schema_file_json_reads_but_orjson_refuses_is_still_read(tmp_path: Pat
     broken = tmp_path / "broken.json"
     broken.write_text('{"a": ', encoding="utf-8")
     assert schema._load_json(broken) is None
+
+
+def test_chart_times_round_as_before() -> None:
+    import math
+
+    from advisor.core.lifecycle import _t
+
+    values = [
+        0,
+        3,
+        30,
+        0.0,
+        -0.0,
+        1.0,
+        2.5,
+        1e-7,
+        0.1 + 0.2,
+        123456.0000004,
+        2.0**60,
+        -4.0,
+        7.9999999,
+    ]
+    for v in [*values, math.inf]:
+        expected = round(v, 6) + 0.0
+        got = _t(v)
+        assert (
+            got == expected
+            and type(got) is float
+            and math.copysign(1, got) == math.copysign(1, expected)
+        )
+    assert math.isnan(_t(math.nan))
