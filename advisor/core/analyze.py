@@ -8,15 +8,16 @@ little more memory than its results.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from advisor.core import ANALYZER_VERSION
+from advisor.core.advice import advise_container
 from advisor.core.budget import Budget, BudgetExceeded
 from advisor.core.errors import InputError
 from advisor.core.intake import hpa_targets, listed_only, read_document
 from advisor.core.lifecycle import Assumptions, Timeline, simulate_shutdown, simulate_startup
-from advisor.core.matrix import advise_container
 from advisor.core.model import HPA, Container, PodTemplate, Problem, Skipped, Workload
+from advisor.core.records import dataclass
 from advisor.core.roles import Catalogue, RoleAssignment, classify, load_catalogue
 from advisor.core.rules import HPA_RULES, POD_RULES, SEVERITY_RANK, Context, Finding, HpaContext
 from advisor.core.schema import validate

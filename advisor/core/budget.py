@@ -12,9 +12,10 @@ limit, its value, and the document and line where it was passed. The web answers
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from advisor.core.errors import InputError
+from advisor.core.records import dataclass
 
 MIB = 1024 * 1024
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from advisor.core.lazy import lazy_re
+
 REDACTED = "REDACTED"
 
 STRONG = (
@@ -89,7 +91,7 @@ NOT_THE_SECRET = frozenset(
     }
 )
 _MAX_NAME = 80  # a longer name is not a variable name; only its last 80 characters are read
-_HUMP = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[^\W_]+")  # linear: no nested repetition
+_HUMP = lazy_re(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[^\W_]+")  # linear: no nested repetition
 
 
 def words_of(name: str) -> list[str]:
@@ -138,12 +140,12 @@ Span = tuple[int, int, str]
 _SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey", "sso-key"})
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _STOP = frozenset(" \t\r\n&;,\"'<>)}]|`")
-_SEPARATORS = re.compile(r"[=:]")
-_TOKEN = re.compile(r"\S+")
+_SEPARATORS = lazy_re(r"[=:]")
+_TOKEN = lazy_re(r"\S+")
 # Tokens with a fixed prefix. Each alternative starts with a literal and repeats one character
 # class that cannot contain what follows it, and no match may start inside a run of token
 # characters, so a failed attempt costs at most the run it starts (read once).
-_KNOWN = re.compile(
+_KNOWN = lazy_re(
     r"(?<![A-Za-z0-9_\-])(?:"
     r"(?P<aws>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16})"
     r"|(?P<github>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"

@@ -7,9 +7,9 @@ Names come from the user's manifest, so every argument is shell-quoted: a contai
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 
 from advisor.core.model import Workload
+from advisor.core.records import dataclass
 from advisor.core.source import get_map
 
 # kubectl's short resource names that `logs`/`exec` accept and resolve to one of the pods.

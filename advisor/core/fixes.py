@@ -28,7 +28,6 @@ import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -39,6 +38,8 @@ from ruamel.yaml.tokens import CommentToken
 from advisor.core.analyze import Report, WorkloadReport, analyze_text
 from advisor.core.budget import DEFAULT_BUDGET, Budget, BudgetExceeded
 from advisor.core.intake import HPA_KIND, MAX_LIST_DEPTH, POD_PATHS
+from advisor.core.lazy import lazy_re
+from advisor.core.records import dataclass
 from advisor.core.rules import Finding
 from advisor.core.versions import NEWEST, feature_state, format_version
 from advisor.core.yamlload import load_documents, numbered_chunks
@@ -273,7 +274,7 @@ def _layout_notes(source: str, patched: str, reflowed: bool, rewritten: bool) ->
         )
 
 
-_COMMENT = re.compile(r"(?:^|[ \t])(#.*)$", re.MULTILINE)
+_COMMENT = lazy_re(r"(?:^|[ \t])(#.*)$", re.MULTILINE)
 
 
 def _lost_comments(original: str, patched: str) -> list[str]:
@@ -480,8 +481,8 @@ def _brief(exc: Exception, *, first_line: int) -> str:
     return problem + (f" (line {first_line + line})" if isinstance(line, int) else "")
 
 
-_KEY_LINE = re.compile(r"^( *)((?:- +)*)[^\s#\-\"'{\[][^#]*?:[ \t]*(?:#.*)?$")
-_CONTENT_LINE = re.compile(r"^( *)(- )?\S")
+_KEY_LINE = lazy_re(r"^( *)((?:- +)*)[^\s#\-\"'{\[][^#]*?:[ \t]*(?:#.*)?$")
+_CONTENT_LINE = lazy_re(r"^( *)(- )?\S")
 
 
 def _infer_indentation(source: str, *, context: str = "") -> tuple[int, int, int]:
@@ -592,7 +593,7 @@ def _split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
-_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+_LINE = lazy_re(r"[^\n]*\n|[^\n]+\Z")
 
 
 def _line_map(original: list[str], rendered: list[str]) -> dict[int, int]:

@@ -11,11 +11,11 @@ else is listed as skipped with the reason, never an error.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from advisor.core.errors import InputError
 from advisor.core.model import HPA, HPAMetric, ParseResult, PodTemplate, Problem, Skipped, Workload
+from advisor.core.records import dataclass
 from advisor.core.source import get_int, get_list, get_map, get_str, line_of
 from advisor.core.yamlload import DEFAULT_LIMITS, Document, Limits, iter_documents, with_big_stack
 

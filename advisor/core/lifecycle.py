@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from advisor.core.model import Container, PodTemplate
+from advisor.core.records import dataclass
 from advisor.core.source import get_int, get_map, get_str
 
 if TYPE_CHECKING:
@@ -189,11 +190,10 @@ class _Builder:
     def value(self, c: Container, field_name: str) -> float:
         """Return an assumed value for ``c`` and record it as used."""
         value = self.assumptions.for_container(c.name, field_name)
-        source = (
-            "set for this container"
-            if self.assumptions.is_overridden(c.name, field_name)
-            else "assumed"
+        overridden = bool(self.assumptions.per_container) and self.assumptions.is_overridden(
+            c.name, field_name
         )
+        source = "set for this container" if overridden else "assumed"
         text = _ASSUMPTION_TEXT[field_name].format(name=c.name, value=_secs(value))
         _add_once(self.used, f"{text} ({source})")
         return value
@@ -224,6 +224,8 @@ def _add_once(items: list[str], text: str) -> None:
 
 def _t(value: float) -> float:
     """Round a time so float noise does not reach the chart."""
+    if value.is_integer():  # most times are whole seconds: nothing to round
+        return value + 0.0
     return round(value, 6) + 0.0
 
 
@@ -311,10 +313,13 @@ class _Start:
     failed: bool  # the startup probe would kill the container
 
 
+DEFAULT_ASSUMPTIONS = Assumptions()
+
+
 def simulate_startup(
     pod: PodTemplate,
     *,
-    assumptions: Assumptions = Assumptions(),
+    assumptions: Assumptions = DEFAULT_ASSUMPTIONS,
     wiring: Wiring | None = None,
 ) -> Timeline:
     """Simulate the pod from sandbox ready to every container started.
@@ -525,7 +530,10 @@ def _finish_startup(
 
 
 def simulate_shutdown(
-    pod: PodTemplate, *, assumptions: Assumptions = Assumptions(), grace_seconds: int | None = None
+    pod: PodTemplate,
+    *,
+    assumptions: Assumptions = DEFAULT_ASSUMPTIONS,
+    grace_seconds: int | None = None,
 ) -> Timeline:
     """Simulate the pod from deletion to the last container gone."""
     grace = _grace(pod, grace_seconds)

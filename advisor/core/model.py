@@ -4,13 +4,18 @@ Each class keeps the raw mapping it was read from (``raw``), so rules can point 
 line with :func:`advisor.core.source.line_of`; the typed attributes are the facts every stage
 needs. Defaults follow the API server's (``terminationGracePeriodSeconds`` 30, pod
 ``restartPolicy`` Always, probe timings), see ``docs/kubernetes-semantics.md`` section (b) and (c).
+
+A container's or pod's mapping does not change once it is read, so what is derived from it
+(ports, hooks, the list of all containers, ...) is computed once per object (``cached_property``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+from functools import cached_property
 from typing import Any, Literal
 
+from advisor.core.records import dataclass
 from advisor.core.source import get_int, get_list, get_map, get_str, line_of
 
 Lifecycle = Literal["init", "native-sidecar", "regular"]
@@ -64,15 +69,15 @@ class Container:
         """``initContainers`` or ``containers``: where this container is declared."""
         return "containers" if self.lifecycle == "regular" else "initContainers"
 
-    @property
+    @cached_property
     def resources(self) -> dict:
         return get_map(self.raw, "resources")
 
-    @property
+    @cached_property
     def requests(self) -> dict:
         return get_map(self.resources, "requests")
 
-    @property
+    @cached_property
     def limits(self) -> dict:
         return get_map(self.resources, "limits")
 
@@ -82,7 +87,7 @@ class Container:
         parts = get_list(self.raw, "command") + get_list(self.raw, "args")
         return [str(p) for p in parts if isinstance(p, (str, int, float))]
 
-    @property
+    @cached_property
     def ports(self) -> tuple[Port, ...]:
         out = []
         for entry in get_list(self.raw, "ports"):
@@ -104,12 +109,12 @@ class Container:
         value = self.raw.get(kind)
         return value if isinstance(value, dict) else None
 
-    @property
+    @cached_property
     def lifecycle_hooks(self) -> dict:
         """The container's ``lifecycle`` mapping (postStart, preStop, stopSignal)."""
         return get_map(self.raw, "lifecycle")
 
-    @property
+    @cached_property
     def volume_mounts(self) -> tuple[str, ...]:
         return tuple(
             get_str(m, "name") for m in get_list(self.raw, "volumeMounts") if isinstance(m, dict)
@@ -141,20 +146,20 @@ class PodTemplate:
         )
         return cls(spec, metadata, inits, mains, path, line_of(spec))
 
-    @property
+    @cached_property
     def all_containers(self) -> tuple[Container, ...]:
         """Init containers (sidecars included) in order, then regular containers."""
         return self.init_containers + self.containers
 
-    @property
+    @cached_property
     def sidecars(self) -> tuple[Container, ...]:
         return tuple(c for c in self.init_containers if c.lifecycle == "native-sidecar")
 
-    @property
+    @cached_property
     def restart_policy(self) -> str:
         return get_str(self.spec, "restartPolicy") or "Always"
 
-    @property
+    @cached_property
     def grace_seconds(self) -> int:
         value = get_int(self.spec, "terminationGracePeriodSeconds")
         return DEFAULT_GRACE_SECONDS if value is None or value < 0 else value
@@ -168,7 +173,7 @@ class PodTemplate:
                 out[get_str(v, "name")] = v
         return out
 
-    @property
+    @cached_property
     def annotations(self) -> dict:
         return get_map(self.metadata, "annotations")
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from advisor.core.analyze import Report
+from advisor.core.lazy import lazy_re
 from advisor.core.report import to_sarif
 
 SRCROOT = "%SRCROOT%"
@@ -133,7 +133,7 @@ def to_junit(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_XML = lazy_re("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def sarif_json(log: dict[str, Any]) -> str:

@@ -6,14 +6,14 @@ the catalogue is data so the web UI, the decision matrix and the tests read the 
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
 
+from advisor.core.lazy import lazy_re
+from advisor.core.records import dataclass
 from advisor.core.versions import NEWEST, SUPPORTED, feature_state, format_version
 
 HelperForm = Literal["init", "native", "classic", "separate"]
@@ -600,7 +600,7 @@ HELPER_PORT = 9000
 APP_PORT = 8080
 APP_REQUESTS = ("250m", "256Mi")
 HELPER_REQUESTS = ("50m", "64Mi")
-_PLAIN_SCALAR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
+_PLAIN_SCALAR = lazy_re(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
 
 
 def yaml_scalar(value: str) -> str:

@@ -48,6 +48,8 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
+from advisor.core.lazy import lazy_re
+
 __all__ = ["Quantity", "QuantityError", "max_quantity", "parse_quantity"]
 
 DECIMAL_SI = "DecimalSI"
@@ -84,8 +86,8 @@ _DECIMAL_NAMES = {e: s for s, (b, e, _) in _SUFFIXES.items() if b == 10}
 _BINARY_NAMES = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
 
 # The same greedy scan as Kubernetes: possessive quantifiers never backtrack.
-_SHAPE = re.compile(r"([+-]?+)([0-9]*+)(?:\.([0-9]*+))?+([eEinumkKMGTP]*+[+-]?+[0-9]*+)")
-_EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)")
+_SHAPE = lazy_re(r"([+-]?+)([0-9]*+)(?:\.([0-9]*+))?+([eEinumkKMGTP]*+[+-]?+[0-9]*+)")
+_EXPONENT = lazy_re(r"[eE]([+-]?[0-9]+)")
 _SUFFIX_CHARS = frozenset("eEinumkKMGTP+-0123456789")
 
 

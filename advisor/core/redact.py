@@ -44,7 +44,7 @@ import bisect
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from advisor.core.credentials import (
@@ -55,6 +55,8 @@ from advisor.core.credentials import (
     secret_word,
     words_of,
 )
+from advisor.core.lazy import lazy_re
+from advisor.core.records import dataclass
 from advisor.core.source import LDict
 from advisor.core.yamlload import Document, Limits, load_documents, split_documents
 
@@ -127,7 +129,7 @@ def _limits(text: str) -> Limits:
 # Documents
 
 
-_CONTENT = re.compile(r"^[ \t]*[^\s#%]", re.MULTILINE)  # the test yamlload uses for content
+_CONTENT = lazy_re(r"^[ \t]*[^\s#%]", re.MULTILINE)  # the test yamlload uses for content
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ def _redact_unparsed(raw: str, why: str = "does not parse") -> tuple[str, list[_
     return "".join(parts), found
 
 
-_SAYS_SECRET = re.compile(r"kind:Secret(?![A-Za-z0-9])")
+_SAYS_SECRET = lazy_re(r"kind:Secret(?![A-Za-z0-9])")
 
 
 def _secret_lines(raw: str) -> Iterator[tuple[int, int, str]]:
@@ -692,14 +694,14 @@ class _Entry:
     lead: str = ""  # a blank the replacement needs after the key's ":"
 
 
-_DOUBLE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_SINGLE = re.compile(r"'[^']*(?:''[^']*)*'")
-_PROPERTY = re.compile(r"[&!*][^ \t\r\n,\[\]{}]*")
-_HEADER = re.compile(r"[|>][1-9+-]{0,2}")
-_SPACES = re.compile(r" *")
-_BLANKS = re.compile(r"[ \t]*")
-_PLAIN_LINE = re.compile(r"(?:[^\r\n#]|(?<![ \t])#)*")
-_PLAIN_KEY = re.compile(r"(?:[^\r\n:#]|:(?=[^ \t\r\n])|(?<![ \t])#)*?:(?=[ \t\r\n]|\Z)")
+_DOUBLE = lazy_re(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_SINGLE = lazy_re(r"'[^']*(?:''[^']*)*'")
+_PROPERTY = lazy_re(r"[&!*][^ \t\r\n,\[\]{}]*")
+_HEADER = lazy_re(r"[|>][1-9+-]{0,2}")
+_SPACES = lazy_re(r" *")
+_BLANKS = lazy_re(r"[ \t]*")
+_PLAIN_LINE = lazy_re(r"(?:[^\r\n#]|(?<![ \t])#)*")
+_PLAIN_KEY = lazy_re(r"(?:[^\r\n:#]|:(?=[^ \t\r\n])|(?<![ \t])#)*?:(?=[ \t\r\n]|\Z)")
 
 
 def _quoted_end(text: str, at: int) -> int:

@@ -60,7 +60,7 @@ import itertools
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
@@ -69,7 +69,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import yaml
 
 from advisor.core.errors import InputError
+from advisor.core.lazy import lazy_re
 from advisor.core.model import Container, PodTemplate
+from advisor.core.records import dataclass
 from advisor.core.source import get_list, get_map, get_str
 
 if TYPE_CHECKING:
@@ -90,17 +92,17 @@ BUNDLED_CATALOGUE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
 UNKNOWN_RUNNING = "nothing shows that it exits on its own"
 
 APP_LABELS = ("app", "app.kubernetes.io/name", "k8s-app", "name", "run", "component")
-MAIN_NAME = re.compile(r"(?:main|app|application)(?:[-_].*)?")
-SHELLS = re.compile(r"^\s*(?:\S*/)?(?:ba|a|da|z|k)?sh\s+(?:-\w+\s+)*")
-SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
+MAIN_NAME = lazy_re(r"(?:main|app|application)(?:[-_].*)?")
+SHELLS = lazy_re(r"^\s*(?:\S*/)?(?:ba|a|da|z|k)?sh\s+(?:-\w+\s+)*")
+SEPARATORS = lazy_re(r"&&|\|\||[;|\n]")
 LEADING_WORDS = _words("do then else elif if while until ! { ( exec nohup time done fi esac } )")
-ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*")
-FOREVER_LOOP = re.compile(
+ASSIGNMENT = lazy_re(r"[A-Za-z_][A-Za-z0-9_]*=.*")
+FOREVER_LOOP = lazy_re(
     r"\b(?:while\s+(?:true|:|\[\s*1\s*\]|\[\[\s*1\s*\]\])|until\s+false)(?=[\s;]|$)"
     r"|for\s*\(\(\s*;\s*;\s*\)\)"
 )
-FOLLOW_FLAG = re.compile(r"-[a-zA-Z]*[fF][a-zA-Z]*|--follow(?:=.*)?")
-TRANSFORM_PIPE = re.compile(
+FOLLOW_FLAG = lazy_re(r"-[a-zA-Z]*[fF][a-zA-Z]*|--follow(?:=.*)?")
+TRANSFORM_PIPE = lazy_re(
     r"\btail\b[^;\n|]*\|\s*(while\s+read|sed|awk|gawk|jq|grep|perl|python3?|ruby|cut|tr)\b"
 )
 EXIT_FLAGS = _words(
@@ -123,15 +125,15 @@ SERVER_IMAGES = _words(
 PROXY_IMAGES = _words(
     "nginx nginx-unprivileged openresty haproxy envoy traefik caddy varnish squid tinyproxy stunnel"
 )
-UPSTREAM_FLAG = re.compile(
+UPSTREAM_FLAG = lazy_re(
     r"--?(?:upstream|upstream-url|backend|target-url|forward-to|proxy-to)"
     r"=(\S+)"
 )
-SOCAT_TARGET = re.compile(r"(?:tcp4?-connect|tcp4?|openssl|udp4?-sendto|udp4?):(\S+)", re.I)
-METRICS_PORT_NAME = re.compile(r"metrics|prom|exporter")
-WRITE_REDIRECT = re.compile(r">>?\s*[\"']?(/[^\s;|&\"')]+)")
-WRITE_FLAG = re.compile(r"--?(?:root|dest|destination|output|out|target|dir|folder)=(/\S+)")
-WATCH_WORDS = re.compile(r"inotifywait|--watch|--watched-dir|--volume-dir|/-/reload|\breload\b")
+SOCAT_TARGET = lazy_re(r"(?:tcp4?-connect|tcp4?|openssl|udp4?-sendto|udp4?):(\S+)", re.I)
+METRICS_PORT_NAME = lazy_re(r"metrics|prom|exporter")
+WRITE_REDIRECT = lazy_re(r">>?\s*[\"']?(/[^\s;|&\"')]+)")
+WRITE_FLAG = lazy_re(r"--?(?:root|dest|destination|output|out|target|dir|folder)=(/\S+)")
+WATCH_WORDS = lazy_re(r"inotifywait|--watch|--watched-dir|--volume-dir|/-/reload|\breload\b")
 NAME_HINTS: tuple[tuple[str, Role], ...] = (
     ("adapter", "adapter"),
     ("ambassador", "ambassador"),
@@ -184,26 +186,34 @@ class Catalogue:
     """Known images in the order they are tried (the first matching entry wins)."""
 
     entries: tuple[CatalogueEntry, ...]
-    _memo: dict[ImageKeys, CatalogueEntry | None] = field(
+    _memo: dict[tuple[bool, str], CatalogueEntry | None] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _index: list[_PatternIndex] = field(
+        default_factory=list, init=False, repr=False, compare=False, hash=False
     )
 
     def match(self, image: str, name: str = "") -> CatalogueEntry | None:
         """Return the first entry whose patterns fit the image, or the name when there is none."""
+        # Tags and digests do not matter, so a large input repeats the same few images.
         if isinstance(image, str) and image.strip():
-            keys = image_keys(image)
+            memo = (True, image)
         elif isinstance(name, str) and name.strip():
-            keys = ImageKeys(segment=name.strip().lower(), paths=())
+            memo = (False, name)
         else:
             return None
-        # Tags and digests do not matter, so a large input repeats the same few repositories.
-        if keys not in self._memo:
-            if len(self._memo) > 4096:
-                self._memo.clear()
-            self._memo[keys] = next(
-                (e for e in self.entries if any(_fits(p, keys) for p in e.match)), None
-            )
-        return self._memo[keys]
+        found = self._memo.get(memo, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
+        by_name = ImageKeys(segment=name.strip().lower(), paths=()) if not memo[0] else None
+        keys = by_name or image_keys(image)
+        if not self._index:
+            self._index.append(_PatternIndex(self.entries))
+        entry = self._index[0].first(keys)
+        if len(self._memo) > 4096:
+            self._memo.clear()
+        self._memo[memo] = entry
+        return entry
 
     def get(self, entry_id: str) -> CatalogueEntry | None:
         """Return the entry with this id, if any."""
@@ -245,6 +255,50 @@ class Command:
 
 
 # --- catalogue ------------------------------------------------------------------------------
+
+_UNSEEN: Any = object()
+_GLOB_CHARS = frozenset("*?[")
+
+
+class _PatternIndex:
+    """A catalogue's patterns arranged for lookup: plain names in dictionaries (entry position
+    by segment or path), globs in entry order, so an image costs a few dictionary lookups and
+    only the globs of entries before the best plain match are tried."""
+
+    __slots__ = ("entries", "globs", "paths", "segments")
+
+    def __init__(self, entries: tuple[CatalogueEntry, ...]) -> None:
+        self.entries = entries
+        self.segments: dict[str, int] = {}
+        self.paths: dict[str, int] = {}
+        self.globs: list[tuple[int, str, bool]] = []
+        for position, entry in enumerate(entries):
+            for raw in entry.match:
+                pattern = raw.strip().lower()
+                if not pattern:
+                    continue
+                by_path = "/" in pattern
+                if _GLOB_CHARS.isdisjoint(pattern):
+                    (self.paths if by_path else self.segments).setdefault(pattern, position)
+                else:
+                    self.globs.append((position, pattern, by_path))
+
+    def first(self, keys: ImageKeys) -> CatalogueEntry | None:
+        """Return the first entry (in catalogue order) with a pattern that fits ``keys``."""
+        best = self.segments.get(keys.segment, len(self.entries))
+        for path in keys.paths:
+            best = min(best, self.paths.get(path, best))
+        for position, pattern, by_path in self.globs:
+            if position >= best:
+                break
+            if by_path:
+                if any(fnmatchcase(path, pattern) for path in keys.paths):
+                    best = position
+                    break
+            elif fnmatchcase(keys.segment, pattern):
+                best = position
+                break
+        return self.entries[best] if best < len(self.entries) else None
 
 
 @lru_cache(maxsize=4096)
@@ -383,10 +437,16 @@ def read_command(container: Container) -> Command:
     return cast(Command, cached)
 
 
+_NO_COMMAND = Command((), "", ())  # what the general path gives for no command and no args
+
+
 def _read_command(container: Container) -> Command:
+    raw = container.raw
+    if "command" not in raw and "args" not in raw:
+        return _NO_COMMAND
     words: list[str] = []
     for key in ("command", "args"):
-        value = container.raw.get(key)
+        value = raw.get(key)
         if isinstance(value, str):
             words.append(value)
         elif isinstance(value, list):
@@ -463,7 +523,7 @@ def _exit_flag_verdict(command: Command) -> tuple[bool, str] | None:
     return None
 
 
-UNTIL_FILE = re.compile(
+UNTIL_FILE = lazy_re(
     r"\b(?:until\s+\[\[?\s+-[ef]\s+(\S+)\s+\]\]?|while\s+\[\[?\s+!\s+-[ef]\s+(\S+)\s+\]\]?)"
 )
 
@@ -561,10 +621,12 @@ def classify(
     ``wiring`` is the pod's :func:`advisor.core.wiring.wire` result (computed here when not
     given); ``kind`` is the workload kind (a Job's app is the container that finishes).
     """
-    from advisor.core.wiring import wire
-
     known = catalogue or load_catalogue()
-    ctx = _Pod(pod, wiring or wire(pod, catalogue=known), kind, known)
+    if wiring is None:
+        from advisor.core.wiring import wire
+
+        wiring = wire(pod, catalogue=known)
+    ctx = _Pod(pod, wiring, kind, known)
     containers = pod.all_containers
     entries = [known.match(c.image, c.name) for c in containers]
     running = [is_long_running(c, catalogue=known) for c in containers]
@@ -650,7 +712,7 @@ def _interception_reason(c: Container, ctx: _Pod) -> str:
     return "all pod traffic is redirected through it: a proxy for the app"
 
 
-REMOTE_ADDRESS = re.compile(
+REMOTE_ADDRESS = lazy_re(
     r"(?:[a-z][a-z0-9+]*://|=|^)(?!localhost\b|127\.|0\.0\.0\.0|\[?::)"
     r"[a-z0-9][a-z0-9.-]*[a-z0-9]:\d{2,5}\b",
     re.I,
@@ -1065,7 +1127,7 @@ def _metrics_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidenc
     return None
 
 
-READS_OUTPUT = re.compile(r"scrape|metrics|stats|status|jolokia|/debug/vars|exporter", re.I)
+READS_OUTPUT = lazy_re(r"scrape|metrics|stats|status|jolokia|/debug/vars|exporter", re.I)
 
 
 def _translation_evidence(c: Container, ctx: _Pod, app: Container | None) -> Evidence | None:

@@ -17,24 +17,24 @@ import datetime
 import difflib
 import importlib.util
 import json
-import re
 import threading
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from advisor.core.lazy import lazy_re
+from advisor.core.records import dataclass
 from advisor.core.source import LDict
 
 MAX_ISSUES = 50
 MAX_DEPTH = 200
 
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-_DIR_NAME = re.compile(r"v(\d+)\.(\d+)\.\d+-local-strict")
-_VERSION = re.compile(r"\s*[vV]?(\d+)\.(\d+)")
-_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,99}")
-_API_VERSION = re.compile(r"(?:([a-z0-9][a-z0-9.-]{0,199})/)?([a-z][a-z0-9]{0,29})")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
+_DIR_NAME = lazy_re(r"v(\d+)\.(\d+)\.\d+-local-strict")
+_VERSION = lazy_re(r"\s*[vV]?(\d+)\.(\d+)")
+_KIND = lazy_re(r"[A-Za-z][A-Za-z0-9]{0,99}")
+_API_VERSION = lazy_re(r"(?:([a-z0-9][a-z0-9.-]{0,199})/)?([a-z][a-z0-9]{0,29})")
+_PLAIN_KEY = lazy_re(r"[A-Za-z0-9_$-]+")
 _BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _JSON_TYPES: dict[type, str] = {
     dict: "object",
@@ -141,9 +141,18 @@ def _resolve_version_text(text: str) -> str | None:
 def _load_json(path: Path) -> Any:
     """Return the parsed JSON file at ``path``, or None when it is missing or broken."""
     try:
-        with path.open("rb") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        import orjson  # a third faster on the 1.4 MB definitions file each run reads
+
+        return orjson.loads(data)
+    except ValueError:  # what orjson refuses (NaN, huge integers) json may still read
+        pass
+    try:
+        return json.loads(data)
+    except ValueError:
         return None
 
 

@@ -19,10 +19,10 @@ which is how Kubernetes' own unit tests (``tests/fixtures/vectors``) call the he
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from advisor.core.model import Container, PodTemplate
 from advisor.core.quantity import Quantity, QuantityError, max_quantity, parse_quantity
+from advisor.core.records import dataclass
 from advisor.core.source import get_map, line_of
 
 ResourceMap = dict[str, Quantity]
@@ -171,6 +171,8 @@ def _parse_map(
     raw: Mapping, container: str, field: str, problems: list[QuantityProblem]
 ) -> ResourceMap:
     out: ResourceMap = {}
+    if not raw:
+        return out
     for name, value in raw.items():
         try:
             quantity = parse_quantity(value)

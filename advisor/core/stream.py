@@ -13,12 +13,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import IO, Any
 
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Item, Options, Report, WorkloadReport
 from advisor.core.model import Problem, Skipped
+from advisor.core.records import dataclass
 from advisor.core.report import (
     _sarif_result,
     dumps,

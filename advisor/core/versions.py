@@ -63,8 +63,22 @@ class FeatureState:
         return f"{f.what} are generally available"
 
 
+_STATES: dict[tuple[str, tuple[int, int]], FeatureState] = {}
+
+
 def feature_state(name: str, version: tuple[int, int]) -> FeatureState:
-    """Return the stage of feature ``name`` in ``version``."""
+    """Return the stage of feature ``name`` in ``version`` (each answer is worked out once)."""
+    try:
+        return _STATES[name, version]
+    except (KeyError, TypeError):  # not asked yet, or a version that is not a tuple
+        pass
+    state = _feature_state(name, version)
+    if isinstance(version, tuple) and len(_STATES) < 1024:
+        _STATES[name, version] = state
+    return state
+
+
+def _feature_state(name: str, version: tuple[int, int]) -> FeatureState:
     f = FEATURES[name]
     minor = version[1]
     stage = "absent"

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, cast
 
+from advisor.core.lazy import lazy_re
 from advisor.core.model import Container, PodTemplate
+from advisor.core.records import dataclass
 from advisor.core.roles import Catalogue, load_catalogue, read_command, volume_of, written_paths
 from advisor.core.source import get_int, get_list, get_map, get_str, line_of
 
@@ -44,13 +46,11 @@ EdgeKind = Literal["network", "files", "interception", "process"]
 EDGE_KINDS: tuple[EdgeKind, ...] = ("network", "files", "interception", "process")
 
 MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy", "consul-dataplane"})
-REDIRECT_WORDS = re.compile(
-    r"iptables|istio-iptables|proxy-init|linkerd-init|consul-connect-inject"
-)
-NET_ADMIN_REDIRECT = re.compile(
+REDIRECT_WORDS = lazy_re(r"iptables|istio-iptables|proxy-init|linkerd-init|consul-connect-inject")
+NET_ADMIN_REDIRECT = lazy_re(
     r"redirect|transparent|tproxy|intercept|proxy|envoy|inbound|outbound|ingress|egress", re.I
 )
-PROXY_NAME = re.compile(r"proxy|envoy|sidecar|dataplane|(?:^|[-_/])dp(?:$|[-_:])")
+PROXY_NAME = lazy_re(r"proxy|envoy|sidecar|dataplane|(?:^|[-_/])dp(?:$|[-_:])")
 REDIRECT_IMAGES = frozenset({"proxy-init", "istio-init", "linkerd2-proxy-init"})
 CNI_ANNOTATIONS = (
     "sidecar.istio.io/status",
@@ -60,31 +60,31 @@ CNI_ANNOTATIONS = (
 
 LOCAL_HOST = r"(?:localhost|127\.0\.0\.1|\[::1\]|::1|0\.0\.0\.0|\[::\])"
 # ``host#port`` is the dnsmasq/BIND spelling of ``host:port`` (``--server=/x/127.0.0.1#10053``).
-LOCAL_ADDRESS = re.compile(rf"(?<![\w.-]){LOCAL_HOST}[:#](\d{{1,5}})(?!\d)", re.IGNORECASE)
-BARE_PORT = re.compile(r"(?:^|=|\s)(?:https?://)?:(\d{1,5})(?!\d)")
-FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)(?:=(.*))?$")
-LISTEN_FLAG = re.compile(
+LOCAL_ADDRESS = lazy_re(rf"(?<![\w.-]){LOCAL_HOST}[:#](\d{{1,5}})(?!\d)", re.IGNORECASE)
+BARE_PORT = lazy_re(r"(?:^|=|\s)(?:https?://)?:(\d{1,5})(?!\d)")
+FLAG = lazy_re(r"^--?([A-Za-z][\w.-]*)(?:=(.*))?$")
+LISTEN_FLAG = lazy_re(
     r"listen|bind|^(?:web\.)?(?:http-|https-|grpc-|metrics-|health-)?(?:addr|address|port)$|^port$|serve",
     re.I,
 )
-CALL_FLAG = re.compile(
+CALL_FLAG = lazy_re(
     r"app[-_.]?port|upstream|backend|target|forward|proxy[-_.]?to|metrics[-_.]?url|scrape|"
     r"endpoint|source|url|uri|server|host|webhook|reload|remote|destination|collector",
     re.I,
 )
-PORT_VALUE = re.compile(r"^\d{1,5}$")
-ENV_CALL_NAME = re.compile(
+PORT_VALUE = lazy_re(r"^\d{1,5}$")
+ENV_CALL_NAME = lazy_re(
     r"(?:APP|UPSTREAM|BACKEND|TARGET|FORWARD|SERVER|SIDECAR|AGENT)\w*PORT$|_PORT$", re.I
 )
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 PROBE_EVIDENCE = "the "
-VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
-ENV_LISTEN_NAME = re.compile(r"LISTEN|BIND|INBOUND|ADMIN|_SERVER_ADDR", re.I)
-LISTEN_SPEC = re.compile(r"(?:tcp4?-listen|=tcp|^tcp):(\d{1,5})(?!\d)", re.I)
-SOCKET_SERVER_FLAG = re.compile(r"listen|bind|endpoint|serve|socket-path", re.I)
+VAR_REF = lazy_re(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+ENV_LISTEN_NAME = lazy_re(r"LISTEN|BIND|INBOUND|ADMIN|_SERVER_ADDR", re.I)
+LISTEN_SPEC = lazy_re(r"(?:tcp4?-listen|=tcp|^tcp):(\d{1,5})(?!\d)", re.I)
+SOCKET_SERVER_FLAG = lazy_re(r"listen|bind|endpoint|serve|socket-path", re.I)
 MAX_PAIRS_PER_VOLUME = 64
 # Env names that tell a helper where to put the files it produces (k8s-sidecar's FOLDER, ...).
-OUTPUT_ENV = re.compile(
+OUTPUT_ENV = lazy_re(
     r"FOLDER|(?:DEST(?:INATION)?|OUTPUT|TARGET|WRITE)(?:_?(?:DIR|FOLDER|PATH))?", re.I
 )
 
@@ -403,7 +403,7 @@ def _local_references(c: Container) -> Iterator[tuple[int, str, int | None]]:
     yield from _probe_references(c)
 
 
-PORTLESS_LOCAL = re.compile(
+PORTLESS_LOCAL = lazy_re(
     rf"^(?:[a-z]+://)?{LOCAL_HOST}(?::(?:<[^>]*>|\$\{{?\w+\}}?|\{{\{{.*\}}\}}))?/?$", re.I
 )
 

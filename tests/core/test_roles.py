@@ -589,3 +589,48 @@ def test_the_app_is_the_container_named_like_the_pod_not_the_first_with_probes()
     roles = roles_of(pod)
     assert roles["injector"].role == "app" and "'injector'" in roles["injector"].reason
     assert roles["leader-elector"].role == "sidecar"
+
+
+def _first_fit(catalogue: Catalogue, image: str, name: str = "") -> str | None:
+    """The catalogue's first entry fitting the image (or name), by trying every pattern."""
+    from advisor.core.roles import ImageKeys, _fits
+
+    if image.strip():
+        keys = image_keys(image)
+    elif name.strip():
+        keys = ImageKeys(segment=name.strip().lower(), paths=())
+    else:
+        return None
+    entry = next((e for e in catalogue.entries if any(_fits(p, keys) for p in e.match)), None)
+    return entry.id if entry else None
+
+
+def test_its_pattern_index_finds_what_trying_every_pattern_finds(tmp_path: Path) -> None:
+    # Patterns in every form (plain segment, path, glob, mixed case, blank), overlapping so
+    # that a later plain pattern and an earlier glob both fit: the earlier entry must win.
+    extra = tmp_path / "team.yaml"
+    extra.write_text(
+        "- {id: glob-first, role: sidecar, match: ['fluent-bit-*', '  ']}\n"
+        "- {id: path-only, role: adapter, match: ['Acme/Exporter', 'registry.acme.io/acme/tool']}\n"
+        "- {id: plain, role: ambassador, match: [fluent-bit-debug, Exporter, node-exporter]}\n"
+        "- {id: any-tool, role: sidecar, match: ['acme/*', '*tool?']}\n",
+        encoding="utf-8",
+    )
+    bundled, team = load_catalogue(), load_catalogue(extra)
+    images = ["", "  ", "nginx:1.27", "busybox", "Exporter", "acme/exporter:1", "tools"]
+    for entry in bundled.entries:
+        for pattern in entry.match:
+            for fill in ("", "x", "node"):
+                image = pattern.strip().replace("*", fill).replace("?", "z")
+                images += [image, f"{image}:1.0", f"docker.io/library/{image}"]
+                images.append(f"quay.io/a/{image}")
+    images += ["fluent-bit-debug", "registry.acme.io/acme/tool:2", "acme/toolz", "ACME/EXPORTER"]
+    for catalogue in (bundled, team, bundled):
+        for image in images:
+            found = catalogue.match(image)
+            assert (found.id if found else None) == _first_fit(catalogue, image), image
+            by_name = catalogue.match("", image)  # no image: the name is compared instead
+            assert (by_name.id if by_name else None) == _first_fit(catalogue, "", image), image
+    # Each catalogue remembers its own answers: the team's entries come first.
+    assert team.match("fluent-bit-debug").id == "glob-first"  # type: ignore[union-attr]
+    assert bundled.match("fluent-bit-debug").id != "glob-first"  # type: ignore[union-attr]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from advisor.core.model import HPA, Container, PodTemplate, Workload
+from advisor.core.records import dataclass
 from advisor.core.source import line_of
 
 if TYPE_CHECKING:
@@ -48,11 +50,11 @@ class Context:
     api_defaults: bool
     wiring: Wiring | None = None
 
-    @property
+    @cached_property
     def pod(self) -> PodTemplate:
         return self.workload.pod
 
-    @property
+    @cached_property
     def wired(self) -> Wiring:
         """The pod's wiring (built by the analysis; computed here when a test left it out)."""
         if self.wiring is not None:

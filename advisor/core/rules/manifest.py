@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, cast
 
+from advisor.core.lazy import lazy_re
 from advisor.core.model import Workload
+from advisor.core.records import dataclass
 from advisor.core.rules.base import Context, Finding, Rule, rule
 from advisor.core.source import LDict
 
-PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\{[A-Za-z_][^}]*\}|<[A-Za-z_][A-Za-z0-9_ .-]{0,60}>")
+PLACEHOLDER = lazy_re(r"\{\{.*?\}\}|\$\{[A-Za-z_][^}]*\}|<[A-Za-z_][A-Za-z0-9_ .-]{0,60}>")
 MAX_SHOWN = 5
 
 
 Trail = tuple[object, ...]  # (parent trail, key) pairs, joined into a path only when needed
-
-
-def _walk(value: Any) -> Iterator[tuple[Any, LDict | None, Any, Trail]]:
-    """Yield ``(value, parent mapping, key, trail)`` for every node, iteratively."""
-    stack: list[tuple[Any, LDict | None, Any, Trail]] = [(value, None, None, ())]
-    while stack:
-        entry = stack.pop()
-        yield entry
-        item, parent, key, trail = entry
-        if isinstance(item, dict):
-            holder = item if isinstance(item, LDict) else None
-            for k, v in reversed(item.items()):  # popped in document order
-                stack.append((v, holder, k, (trail, k)))
-        elif isinstance(item, list):
-            for i in range(len(item) - 1, -1, -1):
-                stack.append((item[i], parent, key, (trail, i)))
 
 
 @dataclass(frozen=True)
@@ -43,18 +27,50 @@ class _Scan:
 
 
 def _scan(workload: Workload) -> _Scan:
-    """Walk the workload once for both rules (kept on the workload object)."""
+    """Walk the workload once for both rules (kept on the workload object).
+
+    Every node, depth first in document order, without a step per scalar: each mapping or
+    list is read by one iterator on a stack.
+    """
     cached = workload.__dict__.get("_manifest_scan")
     if cached is not None:
         return cast(_Scan, cached)
-    duplicates = []
-    strings = []
-    for item, parent, key, trail in _walk(workload.raw):
-        if isinstance(item, str):
-            if "{" in item or "<" in item:
-                strings.append((item, parent, key, trail))
-        elif isinstance(item, LDict) and item.duplicates:
-            duplicates.append((item, trail))
+    duplicates: list[tuple[LDict, Trail]] = []
+    strings: list[tuple[str, LDict | None, Any, Trail]] = []
+    root = workload.raw
+    # (items of a mapping or enumerate of a list, mapping the items belong to, the key of the
+    # list in that mapping, trail, whether the items are a mapping's)
+    stack: list[tuple[Iterator[tuple[Any, Any]], LDict | None, Any, Trail, bool]] = []
+    if isinstance(root, dict):
+        mapping = root if isinstance(root, LDict) else None
+        if mapping is not None and mapping.duplicates:
+            duplicates.append((mapping, ()))
+        stack.append((iter(root.items()), mapping, None, (), True))
+    elif isinstance(root, list):
+        stack.append((iter(enumerate(root)), None, None, (), False))
+    elif isinstance(root, str) and ("{" in root or "<" in root):
+        strings.append((root, None, None, ()))
+    while stack:
+        items, holder, list_key, trail, is_map = stack[-1]
+        for step, value in items:
+            if isinstance(value, str):
+                if "{" in value or "<" in value:
+                    key = step if is_map else list_key
+                    strings.append((value, holder, key, (trail, step)))
+            elif isinstance(value, dict):
+                inner = (trail, step)
+                mapping = value if isinstance(value, LDict) else None
+                if mapping is not None and mapping.duplicates:
+                    duplicates.append((mapping, inner))
+                stack.append((iter(value.items()), mapping, None, inner, True))
+                break  # read the child first; this iterator resumes after it
+            elif isinstance(value, list):
+                inner = (trail, step)
+                key = step if is_map else list_key
+                stack.append((iter(enumerate(value)), holder, key, inner, False))
+                break
+        else:
+            stack.pop()
     scan = _Scan(tuple(duplicates), tuple(strings))
     object.__setattr__(workload, "_manifest_scan", scan)
     return scan

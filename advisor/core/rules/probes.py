@@ -65,6 +65,8 @@ def probe_on_init_container(r: Rule, ctx: Context) -> Iterator[Finding]:
     "moving it to a native sidecar is a design change, not a defect.",
 )
 def sidecar_without_startup_probe(r: Rule, ctx: Context) -> Iterator[Finding]:
+    if not ctx.pod.sidecars and len(ctx.pod.containers) < 2:
+        return  # no native sidecar, and a lone regular container is nobody's classic sidecar
     wiring = ctx.wired
     apps = [c for c in ctx.pod.containers if ctx.role(c) == "app"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from advisor.core.lazy import lazy_re
 from advisor.core.model import Container
 from advisor.core.rules.base import Context, Finding, Rule, rule
 from advisor.core.source import get_int, get_list, get_map, line_of
@@ -25,7 +26,6 @@ from advisor.core.source import get_int, get_list, get_map, line_of
 )
 def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
     grace = ctx.pod.grace_seconds
-    line = line_of(ctx.pod.spec, "terminationGracePeriodSeconds") or ctx.pod.line
     for c in ctx.pod.all_containers:
         sleep = get_int(get_map(get_map(c.lifecycle_hooks, "preStop"), "sleep"), "seconds")
         if sleep is not None and sleep > grace:
@@ -40,6 +40,7 @@ def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
         {m.container for m in ctx.shutdown.markers if m.label.startswith("SIGKILL") and m.container}
     )
     if killed:
+        line = line_of(ctx.pod.spec, "terminationGracePeriodSeconds") or ctx.pod.line
         yield r.finding(
             f"with the assumed timings, {', '.join(repr(k) for k in killed)} "
             f"{'is' if len(killed) == 1 else 'are'} still running when the {grace}s grace "
@@ -48,13 +49,14 @@ def shutdown_exceeds_grace_period(r: Rule, ctx: Context) -> Iterator[Finding]:
         )
 
 
-DRAIN_FLAG = re.compile(
+DRAIN_FLAG = lazy_re(
     r"--?(?:drain[-_]?time(?:[-_]?s)?|drain[-_]?duration|termination[-_]?drain[-_]?duration|"
     r"shutdown[-_]?delay(?:[-_]?duration)?|graceful[-_]?shutdown[-_]?timeout|"
     r"parent[-_]?shutdown[-_]?time(?:[-_]?s)?)=(\S+)",
     re.I,
 )
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+DURATION = lazy_re(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+SLEEP = lazy_re(r"\bsleep\s+(\d+(?:\.\d+)?)\b")
 
 
 def _seconds(text: str, unit_default: str = "s") -> float | None:
@@ -74,7 +76,7 @@ def _prestop_seconds(c: Container) -> tuple[float, str] | None:
         return float(seconds), f"preStop sleep {seconds}s"
     command = get_list(get_map(pre, "exec"), "command")
     text = " ".join(str(w) for w in command if isinstance(w, (str, int, float)))
-    total = sum(float(m[1]) for m in re.finditer(r"\bsleep\s+(\d+(?:\.\d+)?)\b", text))
+    total = sum(float(m[1]) for m in SLEEP.finditer(text))
     return (total, f"preStop exec sleeping {total:g}s") if total else None
 
 
@@ -107,8 +109,11 @@ def prestop_drain_exceeds_grace(r: Rule, ctx: Context) -> Iterator[Finding]:
     for c in ctx.pod.all_containers:
         if c.lifecycle == "init":
             continue
-        hook, drain = _prestop_seconds(c), _drain_seconds(c)
-        if drain is None or (hook is None and drain[0] <= grace):
+        drain = _drain_seconds(c)
+        if drain is None:
+            continue  # no drain flag: nothing to add to the hook (the other rule checks it)
+        hook = _prestop_seconds(c)
+        if hook is None and drain[0] <= grace:
             continue
         total = (hook[0] if hook else 0.0) + drain[0]
         if total > grace:
