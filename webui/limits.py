@@ -83,6 +83,7 @@ class Rate:
         return f"{self.count} a {name}" if name else f"{self.count} every {self.seconds} seconds"
 
 
+@functools.lru_cache(maxsize=64)  # settings are read per request; parsed once per value
 def parse_rate(value: str) -> Rate | None:
     """``"60/minute"`` -> Rate(60, 60); ``"off"``, ``"0"`` or ``"0/minute"`` -> None."""
     text = str(value).strip()

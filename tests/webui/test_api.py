@@ -192,6 +192,24 @@ def test_it_reports_invalid_utf8_as_an_error_not_a_crash() -> None:
     assert response["X-Advisor-Exit-Code"] == "2"
 
 
+def test_it_answers_names_in_any_script_as_utf8_json(tmp_path: Any, monkeypatch: Any) -> None:
+    text = MANIFEST.replace("unicorn-project-x", "caf\u00e9-\u6f22\u5b57-\U0001f984")
+    _, expected = cli_json(tmp_path, monkeypatch, text)
+    response = Client().post(f"{API}/analyze", text.encode(), content_type="application/yaml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == expected
+    assert "caf\u00e9-\u6f22\u5b57-\U0001f984".encode() in response.content
+
+
+def test_the_document_is_json_even_where_orjson_refuses() -> None:
+    """An integer past 64 bits or a lone surrogate: written by json rather than lost."""
+    from webui.api import document_json
+
+    document = {"big": 2**80, "text": "a\ud800b", "list": [1.5, None, True]}
+    assert json.loads(document_json(document)) == document
+
+
 def test_it_refuses_an_oversize_manifest_with_413(settings: Any) -> None:
     settings.ADVISOR_MAX_INPUT_BYTES = 1000
     big = LEGACY_JOB + "#" * 2000
