@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
+import redis
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
@@ -375,6 +379,64 @@ def test_with_redis_unreachable_analyses_are_served_and_log_ins_refused(settings
     client.force_login(author)
     saved = client.post(reverse("review-save"), {"title": "t", "manifest": MANIFEST})
     assert saved.status_code == 302 and Review.objects.filter(title="t").exists()
+
+
+@pytest.fixture
+def redis_cache(settings) -> Iterator[redis.Redis]:
+    """Django's Redis backend on the test Redis, under a key prefix of its own (deleted after)."""
+    url = os.environ.get("ADVISOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not answering at {url}: {exc}")
+        pytest.skip(f"Redis is not answering at {url}: {exc}")
+    prefix = f"advisor-test-{secrets.token_hex(6)}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    try:
+        yield client
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.mark.ratelimit
+def test_with_redis_an_analysis_is_counted_in_one_round_trip_and_the_count_expires(
+    settings, clock, redis_cache, monkeypatch
+) -> None:
+    settings.ADVISOR_RATE_ANALYZE = "3/minute"
+    assert api_analyse(Client()).status_code == 200  # the first sets the catalogue's version
+    sent: list[str] = []
+    single, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def command(self, *args, **kwargs):
+        sent.append(str(args[0]))
+        return single(self, *args, **kwargs)
+
+    def pipeline(self, *args, **kwargs):
+        sent.append("pipeline: " + " ".join(str(c[0][0]) for c in self.command_stack))
+        return pipelined(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    assert api_analyse(Client()).status_code == 200
+    # the count in one round trip; reading the team catalogue's version is the only other
+    assert sent == ["pipeline: SET INCRBY", "GET"]
+    assert [api_analyse(Client()).status_code for _ in range(2)] == [200, 429]
+    (key,) = [k for k in redis_cache.scan_iter(match="*advisor:rate:analyze:*")]
+    assert redis_cache.get(key) == b"4"  # every request counted, refused ones too
+    assert 60 < redis_cache.ttl(key) <= 120  # kept past its window, then gone
+    clock[0] += 60
+    assert api_analyse(Client()).status_code == 200  # the next window
 
 
 # --- changes to saved reviews ------------------------------------------------------------------
