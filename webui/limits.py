@@ -11,7 +11,7 @@
 
   A count is ``cache.add(key, 0)`` then ``cache.incr(key)``, the window's number in the key. With
   Redis (``REDIS_URL``) both are single atomic commands in the server (SET NX EX, INCR), sent
-  together in one MULTI/EXEC transaction (one round trip, :func:`count_in_cache`), so every
+  together in one MULTI/EXEC transaction (one round trip, :mod:`webui.counters`), so every
   gunicorn worker of every replica increments one counter and no two requests read the same
   count; the key outlives its window, so it never expires while it is being counted. The
   default in-memory cache is per process: each worker then counts on its own.
@@ -42,8 +42,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import (
     ImproperlyConfigured,
     RequestDataTooBig,
@@ -55,7 +53,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.template import engines
 from django.urls import Resolver404, resolve
 
-from webui import metrics
+from webui import counters, metrics
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +137,7 @@ def hit(scope: str, identity: str, rate: Rate) -> int:
     # Twice the window: the key outlives its window even with replicas' clocks a little apart.
     timeout = 2 * rate.seconds
     try:
-        count = count_in_cache(key, timeout)
+        count = counters.count(key, timeout)
     except Exception:  # the cache server is down or timed out: say so, decide in the caller
         log.exception("rate limit %s: the cache could not count this request", scope)
         return UNAVAILABLE
@@ -147,32 +145,6 @@ def hit(scope: str, identity: str, rate: Rate) -> int:
         return 0
     metrics.rate_limited(scope)
     return max(1, math.ceil((window + 1) * rate.seconds - now))
-
-
-def count_in_cache(key: str, timeout: int) -> int:
-    """Add one to the counter ``key`` (created at 0, expiring ``timeout`` seconds after) and
-    return its new value.
-
-    On Django's Redis backend this is SET NX EX and INCR in one MULTI/EXEC transaction: a single
-    round trip, and no moment between them where the key could go missing (Django's own ``incr``
-    first asks EXISTS, so ``add`` then ``incr`` costs three round trips per request). Any other
-    backend gets ``add`` then ``incr``, atomic as far as that backend is.
-    """
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        pipeline = client.pipeline(transaction=True)
-        pipeline.set(full_key, 0, ex=timeout, nx=True)
-        pipeline.incr(full_key)
-        _, count = pipeline.execute()
-        return int(count)
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.add(key, 0, timeout=timeout)
-        return cache.incr(key)
 
 
 def _wait(seconds: int) -> str:

@@ -264,6 +264,20 @@ def test_it_refuses_other_content_types_with_415() -> None:
     assert "application/yaml" in response.json()["detail"]
 
 
+def test_an_anonymous_analysis_reads_no_database_and_sets_no_cookie(
+    django_assert_num_queries: Any,
+) -> None:
+    """No session is loaded or saved and nothing is read from the database for an anonymous
+    analysis; the team catalogue is read once per process, and again only when it changes."""
+    client = Client()
+    client.post(f"{API}/analyze", LEGACY_JOB, content_type="application/yaml")  # the catalogue
+    with django_assert_num_queries(0):
+        response = client.post(f"{API}/analyze", LEGACY_JOB, content_type="application/yaml")
+    assert response.status_code == 200
+    assert not response.cookies and not client.cookies
+    assert response["Cache-Control"] == "private, no-store"
+
+
 def test_with_a_logged_in_session_analysing_needs_the_csrf_token() -> None:
     """Not callable cross-site through the user's cookie (tests/security/test_private_answers)."""
     user = User.objects.create_user("someone")
