@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -53,3 +57,36 @@ def _fresh_team_catalogue() -> None:
     from webui import services
 
     services._catalogue_memo = None
+
+
+@pytest.fixture
+def redis_cache(settings) -> Iterator[redis.Redis]:
+    """Django's Redis backend on the machine's Redis (database 2, as tests/test_webtier.py),
+    under a key prefix of its own whose keys are deleted afterwards; yields a plain client.
+
+    Never ``cache.clear()`` under it: on Redis that is FLUSHDB, the whole database. Outside CI a
+    Redis that does not answer skips the test; in CI (``.ci/run`` starts Redis) it fails it.
+    """
+    url = os.environ.get("ADVISOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not answering at {url}: {exc}")
+        pytest.skip(f"Redis is not answering at {url}: {exc}")
+    prefix = f"advisor-test-{secrets.token_hex(6)}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    try:
+        yield client
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.test import Client
 
@@ -159,6 +160,44 @@ def test_metrics_are_off_unless_enabled(settings) -> None:
 def test_metrics_count_requests_latency_analyses_findings_and_refusals(
     settings, clean_cache, monkeypatch
 ) -> None:
+    check_counting(settings, monkeypatch)
+
+
+@pytest.mark.ratelimit
+def test_with_redis_metrics_count_the_same_in_one_round_trip_per_request_and_analysis(
+    settings, redis_cache, monkeypatch
+) -> None:
+    settings.ADVISOR_METRICS = True
+    settings.ADVISOR_RATE_ANALYZE = "1000/minute"
+    client = Client()
+    client.post("/api/v1/analyze", LEGACY_JOB, content_type="application/yaml")  # the catalogue
+    sent: list[str] = []
+    single, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def command(self, *args, **kwargs):
+        sent.append(str(args[0]))
+        return single(self, *args, **kwargs)
+
+    def pipeline(self, *args, **kwargs):
+        sent.append("pipeline: " + " ".join(str(c[0][0]) for c in self.command_stack))
+        return pipelined(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    response = client.post("/api/v1/analyze", LEGACY_JOB, content_type="application/yaml")
+    assert response.status_code == 200
+    # four round trips: the rate limit's count, the team catalogue's version, the analysis's
+    # series (analyses and findings by rule), the request's (status, duration bucket and sum)
+    rate, version, analysis, request = sent
+    assert (rate, version, request) == ("pipeline: SET INCRBY", "GET", "pipeline:" + 3 * " INCRBY")
+    assert analysis.startswith("pipeline: INCRBY INCRBY")
+    monkeypatch.undo()
+    redis_cache.delete(*redis_cache.scan_iter(match="*advisor:metrics:*"))
+    check_counting(settings, monkeypatch)
+
+
+def check_counting(settings, monkeypatch) -> None:
+    """Three analyses over a limit of two, a 404 and two scrapes, as /metrics counts them."""
     settings.ADVISOR_METRICS = True
     settings.ADVISOR_RATE_ANALYZE = "2/minute"
     monkeypatch.setattr(limits, "clock", lambda: 1_000_020.0)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 import pydantic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -405,7 +406,7 @@ def analyze(
         bool | None, Query(description="apply the API server's defaulting (default true)")
     ] = None,
     fail_on: Annotated[FailOn, Query(description="which findings make the exit code 1")] = "error",
-) -> dict[str, Any]:
+) -> HttpResponse:
     """Analyse a manifest: the body is YAML/JSON text, or JSON ``{"manifest": ...}``.
 
     Returns the CLI's `--format json` document (file name "manifest"), with the exit code
@@ -414,7 +415,7 @@ def analyze(
     """
     if (limited := limits.check_analysis(request)) is not None:
         response = api.create_response(request, {"detail": limited.message}, status=429)
-        return limited.apply(response)  # type: ignore[return-value]
+        return limited.apply(response)
     limit = settings.ADVISOR_MAX_INPUT_BYTES
     content_type = (request.content_type or "").lower()
     assumptions = None
@@ -423,7 +424,7 @@ def analyze(
         payload = _analyze_json(request.body)
         data: str | bytes = payload.manifest
         if len(payload.manifest.encode()) > limit:
-            return _too_large(request)  # type: ignore[return-value]
+            return _too_large(request)
         if payload.kubernetes_version is not None:
             kubernetes_version, where = payload.kubernetes_version, "body"
         if payload.api_defaults is not None:
@@ -435,7 +436,7 @@ def analyze(
                 raise invalid(("body", "assumptions"), str(exc)) from None
     elif content_type in TEXT_TYPES:
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit or len(request.body) > limit:
-            return _too_large(request)  # type: ignore[return-value]
+            return _too_large(request)
         data = request.body  # bytes: decoded (BOM, UTF-16) exactly as the CLI decodes a file
     elif not request.body:
         raise invalid(("body",), "no manifest: send YAML with Content-Type application/yaml")
@@ -460,8 +461,20 @@ def analyze(
     response[EXIT_CODE_HEADER] = str(exit_code(report, fail_on))
     if (over := budget.breach(report)) is not None:  # README "Limits": 413/422, not a 200
         status = budget.status_of(report)
-        return api.create_response(request, {"detail": over}, status=status)  # type: ignore[return-value]
-    return to_dict(report)
+        return api.create_response(request, {"detail": over}, status=status)
+    # Encoded here, once: returned as data, ninja would first validate the whole document
+    # against dict[str, Any] (a deep copy through pydantic), then encode it with json.
+    response.content = document_json(to_dict(report))
+    return response
+
+
+def document_json(document: dict[str, Any]) -> bytes:
+    """The analysis document as compact JSON (UTF-8): orjson, or json for what orjson refuses
+    (an integer past 64 bits, a lone surrogate, which json writes as a ``\\u`` escape)."""
+    try:
+        return orjson.dumps(document)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(document).encode()
 
 
 def _analyze_json(body: bytes) -> AnalyzeIn:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,8 +30,8 @@ JSON_TYPES = frozenset({"application/json"})
 
 
 def budget() -> Budget:
-    """The web's budget, from settings."""
-    return Budget(
+    """The web's budget, from settings (read on every call; built once per distinct value)."""
+    return _budget(
         max_bytes=settings.ADVISOR_MAX_INPUT_BYTES,
         max_nodes=settings.ADVISOR_MAX_NODES,
         max_depth=settings.ADVISOR_MAX_DEPTH,
@@ -40,6 +41,12 @@ def budget() -> Budget:
         max_digits=settings.ADVISOR_MAX_DIGITS,
         max_output_bytes=settings.ADVISOR_MAX_OUTPUT_BYTES,
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _budget(**limits: int) -> Budget:
+    # Budget is frozen: one instance serves every request with the same settings.
+    return Budget(**limits)
 
 
 def breach(report: Report) -> str | None:

@@ -10,9 +10,10 @@
   ``Retry-After``.
 
   A count is ``cache.add(key, 0)`` then ``cache.incr(key)``, the window's number in the key. With
-  Redis (``REDIS_URL``) both are single atomic commands in the server (SET NX EX, INCR), so
-  every gunicorn worker of every replica increments one counter and no two requests read the
-  same count; the key outlives its window, so it never expires while it is being counted. The
+  Redis (``REDIS_URL``) both are single atomic commands in the server (SET NX EX, INCR), sent
+  together in one MULTI/EXEC transaction (one round trip, :mod:`webui.counters`), so every
+  gunicorn worker of every replica increments one counter and no two requests read the same
+  count; the key outlives its window, so it never expires while it is being counted. The
   default in-memory cache is per process: each worker then counts on its own.
 
   If the cache cannot be reached (Redis down), analyses and changes go through uncounted (the
@@ -41,7 +42,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.core.exceptions import (
     ImproperlyConfigured,
     RequestDataTooBig,
@@ -53,7 +53,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.template import engines
 from django.urls import Resolver404, resolve
 
-from webui import metrics
+from webui import counters, metrics
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class Rate:
         return f"{self.count} a {name}" if name else f"{self.count} every {self.seconds} seconds"
 
 
+@functools.lru_cache(maxsize=64)  # settings are read per request; parsed once per value
 def parse_rate(value: str) -> Rate | None:
     """``"60/minute"`` -> Rate(60, 60); ``"off"``, ``"0"`` or ``"0/minute"`` -> None."""
     text = str(value).strip()
@@ -136,12 +137,7 @@ def hit(scope: str, identity: str, rate: Rate) -> int:
     # Twice the window: the key outlives its window even with replicas' clocks a little apart.
     timeout = 2 * rate.seconds
     try:
-        cache.add(key, 0, timeout=timeout)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.add(key, 0, timeout=timeout)
-            count = cache.incr(key)
+        count = counters.count(key, timeout)
     except Exception:  # the cache server is down or timed out: say so, decide in the caller
         log.exception("rate limit %s: the cache could not count this request", scope)
         return UNAVAILABLE

@@ -5,9 +5,10 @@ adds to the same numbers and one scrape (through the Service, any pod) gives the
 deployment. The alternative, prometheus_client's multiprocess mode, keeps counters in files per
 worker: it needs a directory shared by the workers of a pod, a gunicorn hook to clean up after
 dead workers, and Prometheus scraping every pod separately. Its per-request cost is lower (a
-memory-mapped write against a few Redis round trips), but those round trips are only paid when
-metrics are on, and the cache gives totals that do not depend on which pod was asked or how
-often workers were recycled. Without a shared cache the numbers are those of the worker that
+memory-mapped write against a pipelined Redis round trip per request, and one more per
+analysis: :mod:`webui.counters`), but those round trips are only paid when metrics are on, and
+the cache gives totals that do not depend on which pod was asked or how often workers were
+recycled. Without a shared cache the numbers are those of the worker that
 answered the scrape.
 
 Every series is known in advance (status codes, histogram buckets, rule ids, rate-limit
@@ -26,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
+
+from webui import counters
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +49,12 @@ def enabled() -> bool:
     return bool(getattr(settings, "ADVISOR_METRICS", False))
 
 
-def _incr(key: str, delta: int = 1) -> None:
+def _add(deltas: dict[str, int]) -> None:
+    """Add to several series at once (one round trip on Redis, :mod:`webui.counters`)."""
     try:
-        try:
-            cache.incr(PREFIX + key, delta)
-        except ValueError:  # the first count of this series
-            cache.add(PREFIX + key, 0, timeout=None)
-            cache.incr(PREFIX + key, delta)
+        counters.add({PREFIX + key: delta for key, delta in deltas.items()})
     except Exception:
-        log.warning("metrics: the cache could not count %s", key, exc_info=True)
+        log.warning("metrics: the cache could not count %s", ", ".join(deltas), exc_info=True)
 
 
 def _bucket(seconds: float) -> str:
@@ -68,9 +68,13 @@ def observe_request(status: int, seconds: float) -> None:
     """Count one answered request (its status and how long it took)."""
     if not enabled():
         return
-    _incr(f"requests:{status}")
-    _incr(f"duration:bucket:{_bucket(seconds)}")
-    _incr("duration:sum_us", max(0, round(seconds * 1_000_000)))
+    _add(
+        {
+            f"requests:{status}": 1,
+            f"duration:bucket:{_bucket(seconds)}": 1,
+            "duration:sum_us": max(0, round(seconds * 1_000_000)),
+        }
+    )
 
 
 def observe_analysis(report: Any, input_bytes: int) -> None:
@@ -86,18 +90,16 @@ def observe_analysis(report: Any, input_bytes: int) -> None:
     )
     if not enabled():
         return
-    _incr("analyses")
-    counts: dict[str, int] = {}
+    counts = {"analyses": 1}
     for rule in findings:
-        counts[rule] = counts.get(rule, 0) + 1
-    for rule, count in counts.items():
-        _incr(f"findings:{rule}", count)
+        counts[f"findings:{rule}"] = counts.get(f"findings:{rule}", 0) + 1
+    _add(counts)
 
 
 def rate_limited(scope: str) -> None:
     """Count one request refused by a rate limit."""
     if enabled():
-        _incr(f"limited:{scope}")
+        _add({f"limited:{scope}": 1})
 
 
 def _rule_ids() -> list[str]:

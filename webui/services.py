@@ -24,6 +24,7 @@ from django.urls import NoReverseMatch
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Options, Report, analyze
 from advisor.core.budget import check_storable
+from advisor.core.lifecycle import Assumptions
 from advisor.core.matrix import QUESTIONS, answers_from_mapping, recommend
 from advisor.core.redact import mask, redact
 from advisor.core.report import to_dict
@@ -132,6 +133,11 @@ def _build_team_catalogue() -> tuple[Catalogue, bool]:
     return Catalogue(team + tuple(e for e in bundled.entries if e.id not in ids)), True
 
 
+# Frozen and read-only (its per-container overrides too): one instance for every analysis that
+# brings none of its own, rather than one validated afresh per request.
+DEFAULT_ASSUMPTIONS = Assumptions()
+
+
 def analyse(
     text: str, *, kubernetes_version: str, api_defaults: bool, assumptions: Any = None
 ) -> Report:
@@ -141,7 +147,7 @@ def analyse(
         api_defaults=api_defaults,
         limits=web_budget(),
         catalogue=team_catalogue(),
-        **({"assumptions": assumptions} if assumptions is not None else {}),
+        assumptions=DEFAULT_ASSUMPTIONS if assumptions is None else assumptions,
     )
     report = analyze([("manifest", text)], options=options)
     metrics.observe_analysis(report, len(text))  # the request's log line and /metrics

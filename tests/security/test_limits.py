@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import redis
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
@@ -20,7 +21,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from tests.conftest import ROOT
-from webui import limits, services
+from webui import counters, limits, services
 from webui.models import ApiToken, Comment, Review
 
 pytestmark = pytest.mark.django_db
@@ -347,7 +348,7 @@ def test_log_in_is_refused_rather_than_unlimited_when_the_cache_is_down(
     def down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(limits.cache, "add", down)
+    monkeypatch.setattr(counters.cache, "add", down)
     refused = log_in(Client(), "ada", PASSWORD)
     assert refused.status_code == 503 and "unavailable" in refused.content.decode()
     # analyses go through uncounted: the site stays useful without its cache
@@ -375,6 +376,38 @@ def test_with_redis_unreachable_analyses_are_served_and_log_ins_refused(settings
     client.force_login(author)
     saved = client.post(reverse("review-save"), {"title": "t", "manifest": MANIFEST})
     assert saved.status_code == 302 and Review.objects.filter(title="t").exists()
+
+
+@pytest.mark.ratelimit
+def test_with_redis_an_analysis_is_counted_in_one_round_trip_and_the_count_expires(
+    settings, redis_cache, monkeypatch
+) -> None:
+    clock = [START]  # not the clock fixture: its cache.clear() would empty the whole database
+    monkeypatch.setattr(limits, "clock", lambda: clock[0])
+    settings.ADVISOR_RATE_ANALYZE = "3/minute"
+    assert api_analyse(Client()).status_code == 200  # the first sets the catalogue's version
+    sent: list[str] = []
+    single, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def command(self, *args, **kwargs):
+        sent.append(str(args[0]))
+        return single(self, *args, **kwargs)
+
+    def pipeline(self, *args, **kwargs):
+        sent.append("pipeline: " + " ".join(str(c[0][0]) for c in self.command_stack))
+        return pipelined(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    assert api_analyse(Client()).status_code == 200
+    # the count in one round trip; reading the team catalogue's version is the only other
+    assert sent == ["pipeline: SET INCRBY", "GET"]
+    assert [api_analyse(Client()).status_code for _ in range(2)] == [200, 429]
+    (key,) = [k for k in redis_cache.scan_iter(match="*advisor:rate:analyze:*")]
+    assert redis_cache.get(key) == b"4"  # every request counted, refused ones too
+    assert 60 < redis_cache.ttl(key) <= 120  # kept past its window, then gone
+    clock[0] += 60
+    assert api_analyse(Client()).status_code == 200  # the next window
 
 
 # --- changes to saved reviews ------------------------------------------------------------------

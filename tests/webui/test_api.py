@@ -192,6 +192,24 @@ def test_it_reports_invalid_utf8_as_an_error_not_a_crash() -> None:
     assert response["X-Advisor-Exit-Code"] == "2"
 
 
+def test_it_answers_names_in_any_script_as_utf8_json(tmp_path: Any, monkeypatch: Any) -> None:
+    text = MANIFEST.replace("unicorn-project-x", "caf\u00e9-\u6f22\u5b57-\U0001f984")
+    _, expected = cli_json(tmp_path, monkeypatch, text)
+    response = Client().post(f"{API}/analyze", text.encode(), content_type="application/yaml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == expected
+    assert "caf\u00e9-\u6f22\u5b57-\U0001f984".encode() in response.content
+
+
+def test_the_document_is_json_even_where_orjson_refuses() -> None:
+    """An integer past 64 bits or a lone surrogate: written by json rather than lost."""
+    from webui.api import document_json
+
+    document = {"big": 2**80, "text": "a\ud800b", "list": [1.5, None, True]}
+    assert json.loads(document_json(document)) == document
+
+
 def test_it_refuses_an_oversize_manifest_with_413(settings: Any) -> None:
     settings.ADVISOR_MAX_INPUT_BYTES = 1000
     big = LEGACY_JOB + "#" * 2000
@@ -244,6 +262,20 @@ def test_it_refuses_other_content_types_with_415() -> None:
     response = Client().post(f"{API}/analyze", {"manifest": LEGACY_JOB})  # a form post
     assert response.status_code == 415
     assert "application/yaml" in response.json()["detail"]
+
+
+def test_an_anonymous_analysis_reads_no_database_and_sets_no_cookie(
+    django_assert_num_queries: Any,
+) -> None:
+    """No session is loaded or saved and nothing is read from the database for an anonymous
+    analysis; the team catalogue is read once per process, and again only when it changes."""
+    client = Client()
+    client.post(f"{API}/analyze", LEGACY_JOB, content_type="application/yaml")  # the catalogue
+    with django_assert_num_queries(0):
+        response = client.post(f"{API}/analyze", LEGACY_JOB, content_type="application/yaml")
+    assert response.status_code == 200
+    assert not response.cookies and not client.cookies
+    assert response["Cache-Control"] == "private, no-store"
 
 
 def test_with_a_logged_in_session_analysing_needs_the_csrf_token() -> None:
