@@ -283,8 +283,11 @@ ADVISOR_TRUSTED_PROXIES = envint("ADVISOR_TRUSTED_PROXIES", 0)
 if ADVISOR_TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("ADVISOR_TRUSTED_PROXIES must be 0 or a number of proxies")
 
-# GET /metrics (Prometheus text format, webui.metrics): 404 unless on.
+# GET /metrics (Prometheus text format, webui.metrics): 404 unless on. With a token set, a
+# scrape must send "Authorization: Bearer <token>" (Prometheus: authorization.credentials);
+# `manage.py check --deploy` warns when metrics are on without one (webui.checks).
 ADVISOR_METRICS = envbool("ADVISOR_METRICS", False)
+ADVISOR_METRICS_TOKEN = os.environ.get("ADVISOR_METRICS_TOKEN", "").strip()
 
 CACHE_BACKENDS = {
     "locmem": "django.core.cache.backends.locmem.LocMemCache",

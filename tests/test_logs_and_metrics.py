@@ -156,6 +156,35 @@ def test_metrics_are_off_unless_enabled(settings) -> None:
     assert Client().get("/metrics").status_code == 404
 
 
+def test_with_a_token_metrics_answer_only_a_scrape_that_sends_it(settings, clean_cache) -> None:
+    settings.ADVISOR_METRICS = True
+    settings.ADVISOR_METRICS_TOKEN = "s3cret-scrape-token"
+    client = Client()
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    assert "advisor_http_requests_total" not in refused.content.decode()
+    for wrong in ("Bearer s3cret", "Basic s3cret-scrape-token", "s3cret-scrape-token"):
+        assert client.get("/metrics", HTTP_AUTHORIZATION=wrong).status_code == 401
+    scraped = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token")
+    assert scraped.status_code == 200
+    assert "advisor_http_requests_total" in scraped.content.decode()
+
+
+def test_check_deploy_warns_when_metrics_are_open_to_anyone(settings) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.ADVISOR_METRICS = True
+    settings.ADVISOR_METRICS_TOKEN = ""
+    with pytest.raises(SystemCheckError, match=r"advisor\.W001"):
+        call_command("check", deploy=True, fail_level="WARNING", tags=["security"])
+    settings.ADVISOR_METRICS_TOKEN = "s3cret-scrape-token"
+    from webui.checks import metrics_token
+
+    assert metrics_token() == []
+
+
 @pytest.mark.ratelimit
 def test_metrics_count_requests_latency_analyses_findings_and_refusals(
     settings, clean_cache, monkeypatch

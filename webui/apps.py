@@ -8,6 +8,7 @@ class WebuiConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from webui import checks  # noqa: F401  (registers the system checks)
         from webui.models import CatalogueImage
         from webui.services import bump_catalogue_version
 

@@ -19,6 +19,7 @@ fails a request: a cache error is logged and the increment dropped.
 from __future__ import annotations
 
 import contextvars
+import hmac
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -166,7 +167,23 @@ def render() -> str:
 
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """``GET /metrics``: 404 unless ADVISOR_METRICS is on."""
+    """``GET /metrics``: 404 unless ADVISOR_METRICS is on; 401 without ADVISOR_METRICS_TOKEN."""
     if not enabled():
         raise Http404("metrics are off")
+    if not authorized(request):
+        response = HttpResponse("a bearer token is required\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     return HttpResponse(render(), content_type=CONTENT_TYPE)
+
+
+def authorized(request: HttpRequest) -> bool:
+    """True when no token is set, or the request carries it as a bearer token."""
+    token = getattr(settings, "ADVISOR_METRICS_TOKEN", "")
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # compare_digest: the time taken does not tell how much of a guess was right.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
