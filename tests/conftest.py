@@ -90,3 +90,34 @@ def redis_cache(settings) -> Iterator[redis.Redis]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+class RedisTrips:
+    """Records each round trip to Redis: a command's name, or ``pipeline: NAME NAME ...``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[str] = []
+        self._monkeypatch = monkeypatch
+
+    def start(self) -> list[str]:
+        """Record from now on; returns the list the trips are appended to."""
+        sent = self.sent
+        single, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+        def command(client, *args, **kwargs):
+            sent.append(str(args[0]))
+            return single(client, *args, **kwargs)
+
+        def pipeline(pipe, *args, **kwargs):
+            sent.append("pipeline: " + " ".join(str(c[0][0]) for c in pipe.command_stack))
+            return pipelined(pipe, *args, **kwargs)
+
+        self._monkeypatch.setattr(redis.Redis, "execute_command", command)
+        self._monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+        return sent
+
+
+@pytest.fixture
+def redis_trips(monkeypatch) -> RedisTrips:
+    """Counts what a request sends to Redis (call ``.start()`` when counting should begin)."""
+    return RedisTrips(monkeypatch)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.test import Client
 
@@ -194,25 +193,13 @@ def test_metrics_count_requests_latency_analyses_findings_and_refusals(
 
 @pytest.mark.ratelimit
 def test_with_redis_metrics_count_the_same_in_one_round_trip_per_request_and_analysis(
-    settings, redis_cache, monkeypatch
+    settings, redis_cache, redis_trips, monkeypatch
 ) -> None:
     settings.ADVISOR_METRICS = True
     settings.ADVISOR_RATE_ANALYZE = "1000/minute"
     client = Client()
     client.post("/api/v1/analyze", LEGACY_JOB, content_type="application/yaml")  # the catalogue
-    sent: list[str] = []
-    single, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
-
-    def command(self, *args, **kwargs):
-        sent.append(str(args[0]))
-        return single(self, *args, **kwargs)
-
-    def pipeline(self, *args, **kwargs):
-        sent.append("pipeline: " + " ".join(str(c[0][0]) for c in self.command_stack))
-        return pipelined(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", command)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    sent = redis_trips.start()
     response = client.post("/api/v1/analyze", LEGACY_JOB, content_type="application/yaml")
     assert response.status_code == 200
     # four round trips: the rate limit's count, the team catalogue's version, the analysis's

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-import redis
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
@@ -380,25 +379,13 @@ def test_with_redis_unreachable_analyses_are_served_and_log_ins_refused(settings
 
 @pytest.mark.ratelimit
 def test_with_redis_an_analysis_is_counted_in_one_round_trip_and_the_count_expires(
-    settings, redis_cache, monkeypatch
+    settings, redis_cache, redis_trips, monkeypatch
 ) -> None:
     clock = [START]  # not the clock fixture: its cache.clear() would empty the whole database
     monkeypatch.setattr(limits, "clock", lambda: clock[0])
     settings.ADVISOR_RATE_ANALYZE = "3/minute"
     assert api_analyse(Client()).status_code == 200  # the first sets the catalogue's version
-    sent: list[str] = []
-    single, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
-
-    def command(self, *args, **kwargs):
-        sent.append(str(args[0]))
-        return single(self, *args, **kwargs)
-
-    def pipeline(self, *args, **kwargs):
-        sent.append("pipeline: " + " ".join(str(c[0][0]) for c in self.command_stack))
-        return pipelined(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", command)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    sent = redis_trips.start()
     assert api_analyse(Client()).status_code == 200
     # the count in one round trip; reading the team catalogue's version is the only other
     assert sent == ["pipeline: SET INCRBY", "GET"]
