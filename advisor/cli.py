@@ -273,6 +273,11 @@ def _destinations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     pairs: list[tuple[str, str | None]] = [
         (fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)
     ]
+    seen: dict[Path, str] = {}
+    for output in outputs:  # the reports are written side by side: one file cannot hold two
+        same = seen.setdefault(Path(output).resolve(), output)
+        if same is not output:
+            raise UsageError(f"--output {output} and --output {same} are the same file")
     to_stdout = [fmt for fmt, out in pairs if out is None]
     if len(to_stdout) > 1:
         raise UsageError(
@@ -485,7 +490,11 @@ def _options(settings: typing.Any, max_bytes: int, args: argparse.Namespace) -> 
 
 
 def render(report: Report, fmt: str) -> str:
-    """One report in one format."""
+    """One whole report in one format.
+
+    ``analyze`` no longer calls it (every format is streamed); it is the reference the
+    streamed output is compared with, byte for byte (tests/test_cli_streamed.py).
+    """
     from advisor.core import outputs
     from advisor.core import report as formats
 

@@ -17,7 +17,10 @@ Rows (targets from issue 11):
 * ``50mb``: 50 MB in five 10 MB files (target 1.25x, peak RSS at most 200 MiB);
 * ``50mb-sarif``, ``50mb-junit`` (and ``50mb-github``, ``50mb-text``, not run unless named):
   the same files written as that format instead of JSON; memory should follow the largest
-  document, not the input (peak RSS at most 200 MiB, as JSON);
+  document, not the input (peak RSS at most 200 MiB, as JSON). The generated workloads have no
+  findings, so SARIF and GitHub write no result there: ``findings50-sarif``,
+  ``findings50-github``, ``findings50-junit`` (not run unless named) read 50 MB of the corpus
+  repeated instead (five files, about 15,000 findings);
 * ``tiny``: 20,000 one-container Pods, 2 MB (target 2x);
 * ``jobs``: two 10 MB files with ``--jobs 2`` against ``--jobs 1`` (target at least 1.7x
   faster), reported only when the command line has ``--jobs``.
@@ -158,6 +161,25 @@ def measure_jobs(files: list[Path], repeat: int, tmp: Path) -> Row | None:
     return Row("jobs", f"{len(files)} files, {size / 1e6:.1f} MB", "<= 0.59x", a_runs, f_runs)
 
 
+def repeated_corpus(tmp: Path, corpus: list[Path], size: int) -> list[Path]:
+    """Five files of about ``size`` bytes each: the corpus over and over, names made unique."""
+    texts = [p.read_text(encoding="utf-8") for p in corpus if p.suffix == ".yaml"]
+    files = []
+    for i in range(5):
+        parts, total, copy = [], 0, 0
+        while total < size:
+            chunk = "".join(
+                f"---\n{t.replace('name: ', f'name: f{i}c{copy}-', 1)}\n" for t in texts
+            )
+            parts.append(chunk)
+            total += len(chunk.encode())
+            copy += 1
+        path = tmp / f"corpus-{i}.yaml"
+        path.write_text("".join(parts), encoding="utf-8")
+        files.append(path)
+    return files
+
+
 def import_time(repeat: int) -> tuple[float, float]:
     """Median wall seconds of importing the command line, and of an empty interpreter."""
     module = "advisor.cli"
@@ -230,6 +252,10 @@ def main() -> int:
         ]
         for fmt in ("sarif", "junit", "github", "text"):
             plan.append((f"50mb-{fmt}", bigs, "RSS <= 200 MiB"))
+        if any(row.startswith("findings50-") for row in wanted):
+            findings = repeated_corpus(tmp, corpus, int(args.megabytes * 1_000_000))
+            for fmt in ("sarif", "junit", "github"):
+                plan.append((f"findings50-{fmt}", findings, "RSS <= 200 MiB"))
         for row, files, target in plan:
             if row in wanted:
                 print(f"cli: {row}", file=sys.stderr, flush=True)

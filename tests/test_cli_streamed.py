@@ -284,3 +284,15 @@ def test_every_format_streams_alike_on_two_workers(variant, large, tmp_path, at_
     reference = whole(argv)
     assert reference[0] == 2 and reference[1]
     assert _run([*argv, "--jobs", "2"]) == reference
+
+
+def test_one_file_cannot_take_two_reports(tmp_path, at_root) -> None:
+    first, second = str(tmp_path / "r"), str(tmp_path / "." / "r")
+    argv = ["--format", "json", "--format", "junit", "--output", first, "--output", second]
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["analyze", *argv, "x.yaml"], stdout=out, stderr=err) == 2
+    assert (out.getvalue(), err.getvalue()) == (
+        "",
+        f"error: --output {second} and --output {first} are the same file\n",
+    )
+    assert not (tmp_path / "r").exists()
