@@ -42,7 +42,7 @@ BUDGET_FLAGS = {
     "max_containers": "containers in one pod, init containers included",
     "max_workloads": "workloads in one run",
     "max_digits": "characters in one number",
-    "max_output_bytes": "bytes of a report held whole (SARIF, GitHub, JUnit, several outputs)",
+    "max_output_bytes": "bytes written to each output (default: no limit; reports are not held)",
 }
 
 
@@ -173,9 +173,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, paths: bool = True) -> Non
         type=_positive,
         default=None,
         metavar="N",
-        help="processes that analyse files, and slices of large files, side by side for json "
-        "and text output (default: the cores; inputs under 1 MiB in all use one); the report "
-        "is the same",
+        help="processes that analyse files, and slices of large files, side by side (default: "
+        "the cores; inputs under 1 MiB in all use one); the reports are the same",
     )
 
 
@@ -274,6 +273,11 @@ def _destinations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     pairs: list[tuple[str, str | None]] = [
         (fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)
     ]
+    seen: dict[Path, str] = {}
+    for output in outputs:  # the reports are written side by side: one file cannot hold two
+        same = seen.setdefault(Path(output).resolve(), output)
+        if same is not output:
+            raise UsageError(f"--output {output} and --output {same} are the same file")
     to_stdout = [fmt for fmt, out in pairs if out is None]
     if len(to_stdout) > 1:
         raise UsageError(
@@ -321,10 +325,9 @@ class _Printable:
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run ``analyze`` with parsed arguments (also called by ``manage.py analyze``)."""
     stderr = typing.cast(TextIO, _Printable(stderr))
-    from advisor.config import ConfigError, apply_policy, resolve
-    from advisor.core.analyze import analyze
+    from advisor.config import ConfigError, resolve
     from advisor.core.errors import InputError
-    from advisor.inputs import collect, remap_report
+    from advisor.inputs import collect
 
     if getattr(args, "list_rules", False):
         formats = getattr(args, "format", None) or ["text"]
@@ -348,53 +351,55 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         return EXIT_USAGE
     for note in inputs.notes:
         stderr.write(note + "\n")
-    if len(destinations) == 1 and destinations[0][0] in STREAMED:
-        return _stream(args, destinations[0], inputs, options, settings, stdout, stderr)
-    report = analyze(inputs.texts, options=options)
-    report = remap_report(report, inputs.remaps)
-    if inputs.problems:
-        from dataclasses import replace
-
-        report = replace(report, errors=(*report.errors, *inputs.problems))
-    report = apply_policy(report, settings)
-    for fmt, output in destinations:
-        text = render(report, fmt)
-        if fmt in ("text", "github"):
-            text = printable(text)
-        if len(text) > options.limits.max_output_bytes:  # characters: a lower bound of bytes
-            stderr.write(f"error: {options.limits.exceeded('max_output_bytes').message}\n")
-            return EXIT_USAGE
-        if output is None:
-            stdout.write(text)
-            continue
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            stderr.write(f"error: cannot write {output}: {exc.strerror or exc}\n")
-            return EXIT_USAGE
-    for problem in report.errors:
-        where = f"document {problem.document}, " if problem.document else ""
-        stderr.write(
-            f"error: {problem.file}: {where}line {problem.line or '?'}: {problem.message}\n"
-        )
-    return exit_code(report, settings.fail_on)
+    return _stream(args, destinations, inputs, options, settings, stdout, stderr)
 
 
-# Formats written as the analysis runs, one workload at a time, so memory follows the largest
-# document rather than the input (advisor.core.stream), on --jobs processes. SARIF, GitHub
-# and JUnit output and several outputs at once are written from the whole report at the end.
-STREAMED = ("json", "text")
+# Every format is written as the analysis runs, one workload at a time, so memory follows the
+# largest document rather than the input (advisor.core.stream), on --jobs processes; several
+# outputs share one pass. The text is what render() writes from the whole report (the tests
+# compare the two, byte for byte).
+STREAMED = FORMATS
+
+
+class OutputTooLarge(Exception):
+    """An output would pass --max-output-bytes: the run stops there."""
+
+    def __init__(self, what: str, written: int) -> None:
+        super().__init__(what, written)
+        self.what, self.written = what, written
+
+
+class _Limited:
+    """A text stream that refuses to write past ``limit`` bytes (UTF-8) in all.
+
+    ``what`` names the report and where it goes, for the message.
+    """
+
+    def __init__(self, inner: typing.Any, limit: int, what: str) -> None:
+        self.inner, self.limit, self.what, self.written = inner, limit, what, 0
+
+    def write(self, text: str) -> int:
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if self.written + size > self.limit:
+            raise OutputTooLarge(self.what, self.written)
+        self.written += size
+        return self.inner.write(text)
+
+    def __getattr__(self, name: str) -> typing.Any:
+        return getattr(self.inner, name)
 
 
 def _stream(
     args: argparse.Namespace,
-    destination: tuple[str, str | None],
+    destinations: list[tuple[str, str | None]],
     inputs: typing.Any,
     options: Options,
     settings: typing.Any,
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
+    from contextlib import ExitStack
+
     from advisor.config import policy_workload
     from advisor.core.analyze import WorkloadReport
     from advisor.inputs import remap_item
@@ -406,34 +411,47 @@ def _stream(
         item = remap_item(item, remaps)
         return policy_workload(item, settings) if isinstance(item, WorkloadReport) else item
 
-    fmt, output = destination
     jobs = args.jobs if getattr(args, "jobs", None) is not None else default_jobs()
-    try:
-        sink = stdout if output is None else open(output, "w", encoding="utf-8")  # noqa: SIM115
-        if fmt == "text":
-            sink = typing.cast(TextIO, _Printable(sink))
-    except OSError as exc:
-        stderr.write(f"error: cannot write {output}: {exc.strerror or exc}\n")
-        return EXIT_USAGE
-    try:
-        tally = write_files(
-            inputs.texts,
-            fmt=fmt,
-            options=options,
-            out=sink,
-            jobs=jobs,
-            transform=transform,
-            trailing=inputs.problems,
-        )
-    finally:
-        if output is not None:
-            sink.close()
+    # Only when given: no report is held whole, so by default none is refused for its size.
+    limit = getattr(args, "max_output_bytes", None)
+    with ExitStack() as files:
+        outputs: list[tuple[str, typing.Any]] = []
+        for fmt, output in destinations:
+            try:
+                sink: typing.Any = stdout if output is None else files.enter_context(_open(output))
+            except OSError as exc:
+                stderr.write(f"error: cannot write {output}: {exc.strerror or exc}\n")
+                return EXIT_USAGE
+            if limit is not None:
+                sink = _Limited(sink, limit, f"the {fmt} report to {output or 'standard output'}")
+            if fmt in ("text", "github"):
+                sink = _Printable(sink)
+            outputs.append((fmt, sink))
+        try:
+            tally = write_files(
+                inputs.texts,
+                outputs=outputs,
+                options=options,
+                jobs=jobs,
+                transform=transform,
+                trailing=inputs.problems,
+                base=Path.cwd().resolve().as_posix(),
+            )
+        except OutputTooLarge as exc:  # what was written stays: the first bytes of the report
+            detail = f"{exc.what} stopped after {exc.written:,} bytes"
+            breach = options.limits.exceeded("max_output_bytes", detail=detail)
+            stderr.write(f"error: {breach.message}\n")
+            return EXIT_USAGE
     for problem in tally.errors:
         where = f"document {problem.document}, " if problem.document else ""
         stderr.write(
             f"error: {problem.file}: {where}line {problem.line or '?'}: {problem.message}\n"
         )
     return _exit_code(bool(tally.errors), tally.worst_severity(), settings.fail_on)
+
+
+def _open(path: str) -> TextIO:
+    return open(path, "w", encoding="utf-8")
 
 
 def _positive(text: str) -> int:
@@ -472,7 +490,11 @@ def _options(settings: typing.Any, max_bytes: int, args: argparse.Namespace) -> 
 
 
 def render(report: Report, fmt: str) -> str:
-    """One report in one format."""
+    """One whole report in one format.
+
+    ``analyze`` no longer calls it (every format is streamed); it is the reference the
+    streamed output is compared with, byte for byte (tests/test_cli_streamed.py).
+    """
     from advisor.core import outputs
     from advisor.core import report as formats
 

@@ -5,9 +5,10 @@ larger than a quarter of a worker's share is first cut into slices at ``---`` li
 (:func:`advisor.core.yamlload.cut`), each slice knowing the lines and documents of the file
 before it, so one large file uses every core too. The parent first reads the run's
 autoscalers (a scan plus a parse of the documents that name the kind), so each worker links
-its workloads to HPAs in any file; each worker writes its part of the report (JSON workloads
-or text) to a temporary file and returns its totals; the parent writes the totals, the parts
-in input order, and the autoscalers no part could link.
+its workloads to HPAs in any file; each worker writes its part of each report (the body of
+each format: JSON workloads, SARIF results, JUnit test cases, GitHub annotations or text) to a
+temporary file of its own and returns its totals; the parent writes, for each report, the
+totals, the parts in input order, and the autoscalers no part could link.
 
 ``--jobs N`` changes the time, never the output (tests/test_parallel.py). Budgets that count
 across a file or a run (nodes from alias expansion per file, workloads per run) are counted
@@ -24,6 +25,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -32,8 +34,14 @@ from typing import IO, Any
 from advisor.core.analyze import Item, Options, autoscalers, iter_analysis, iter_part, unlinked
 from advisor.core.errors import InputError
 from advisor.core.model import HPA, Problem, Skipped
-from advisor.core.report import text_header
-from advisor.core.stream import Tally, _skeleton, merge, write_body, write_document, write_report
+from advisor.core.stream import (
+    Tally,
+    merge,
+    write_bodies,
+    write_document,
+    write_head,
+    write_reports,
+)
 from advisor.core.yamlload import Slice, cut, decode, with_big_stack
 
 Inputs = Sequence[tuple[str, str | bytes]]
@@ -145,54 +153,70 @@ def groups(items: Sequence[Piece], jobs: int) -> list[list[Piece]]:
 def write_files(
     inputs: Inputs,
     *,
-    fmt: str,
+    outputs: Sequence[tuple[str, IO[str]]],
     options: Options,
-    out: IO[str],
     jobs: int,
     transform: Callable[[Item], Item] = _same,
     trailing: Sequence[Item] = (),
+    base: str | None = None,
 ) -> Tally:
-    """Analyse ``inputs`` with up to ``jobs`` processes and write the report as ``fmt``.
+    """Analyse ``inputs`` with up to ``jobs`` processes and write each ``(format, output)``.
 
     Every item passes through ``transform`` (in the worker that made it) before it is written;
     ``trailing`` items (problems found before the analysis) come after the analysis's own.
+    ``base`` makes SARIF locations relative (:func:`advisor.core.stream.write_reports`).
     """
+    formats = [fmt for fmt, _ in outputs]
     size = sum(len(data) for _, data in inputs)
     if jobs > 1 and size >= PARALLEL_MIN_BYTES and "fork" in _start_methods():
         parts = groups(pieces(inputs, jobs, options), jobs)
         if len(parts) > 1:
-            done = _run_parts(inputs, parts, fmt=fmt, options=options, transform=transform)
+            done = _run_parts(
+                inputs, parts, formats=formats, options=options, transform=transform, base=base
+            )
             if done is not None:
                 try:
                     return _write_parts(
                         *done,
-                        fmt=fmt,
+                        outputs=outputs,
                         options=options,
-                        out=out,
                         transform=transform,
                         trailing=trailing,
+                        base=base,
                     )
                 finally:
                     shutil.rmtree(done[0], ignore_errors=True)
     items = chain(map(transform, iter_analysis(inputs, options=options)), trailing)
-    return with_big_stack(lambda: write_report(items, fmt=fmt, options=options, out=out))
+    return with_big_stack(lambda: write_reports(items, outputs, options=options, base=base))
 
 
-Done = tuple[Path, list[HPA], list[tuple[Tally, set[int], str, list[tuple[int, int]]]]]
+# What a worker returns: its totals, the autoscalers it linked, its body file per format, and
+# the alias-expansion nodes each slice of a cut file used.
+Part = tuple[Tally, set[int], list[str], list[tuple[int, int]]]
+Done = tuple[Path, list[HPA], list[Part]]
 
 
 def _run_parts(
     inputs: Inputs,
     parts: list[list[Piece]],
     *,
-    fmt: str,
+    formats: list[str],
     options: Options,
     transform: Callable[[Item], Item],
+    base: str | None,
 ) -> Done | None:
     """Run one worker per part; None when a budget counted across parts was reached."""
     hpas = with_big_stack(lambda: autoscalers(inputs, options))
     tmp = Path(tempfile.mkdtemp(prefix="pod-advisor-"))
-    _JOB.update(parts=parts, options=options, hpas=hpas, fmt=fmt, tmp=tmp, transform=transform)
+    _JOB.update(
+        parts=parts,
+        options=options,
+        hpas=hpas,
+        formats=formats,
+        tmp=tmp,
+        transform=transform,
+        base=base,
+    )
     try:
         # fork: the workers share the loaded modules, compiled schemas and the inputs.
         with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
@@ -215,15 +239,15 @@ def _run_parts(
 def _write_parts(
     tmp: Path,
     hpas: list[HPA],
-    done: list[tuple[Tally, set[int], str, list[tuple[int, int]]]],
+    done: list[Part],
     *,
-    fmt: str,
+    outputs: Sequence[tuple[str, IO[str]]],
     options: Options,
-    out: IO[str],
     transform: Callable[[Item], Item],
     trailing: Sequence[Item],
+    base: str | None,
 ) -> Tally:
-    """Write the totals and the workers' parts, in input order, as one report."""
+    """Write the totals and the workers' parts, in input order, as one report per output."""
     linked = set().union(*(part_linked for _, part_linked, _, _ in done))
     tally = merge(t for t, _, _, _ in done)
     for item in chain(map(transform, unlinked(hpas, linked)), trailing):
@@ -231,18 +255,15 @@ def _write_parts(
             tally.skipped.append(item)
         elif isinstance(item, Problem):
             tally.errors.append(item)
-    bodies = [open(path, encoding="utf-8") for _, _, path, _ in done]  # noqa: SIM115
-    try:
-        if fmt == "text":
-            out.write("\n".join(text_header(_skeleton(tally, options))) + "\n")
+    for k, (fmt, out) in enumerate(outputs):
+        # newline="" here and in _work: a carriage return in a body is copied as it is.
+        bodies = [open(paths[k], encoding="utf-8", newline="") for _, _, paths, _ in done]  # noqa: SIM115
+        try:
+            write_head(fmt, options=options, out=out)
+            write_document(tally, bodies, fmt=fmt, options=options, out=out, base=base)
+        finally:
             for body in bodies:
-                shutil.copyfileobj(body, out)
-            write_document(tally, [], fmt=fmt, options=options, out=out)
-        else:
-            write_document(tally, bodies, fmt=fmt, options=options, out=out)
-    finally:
-        for body in bodies:
-            body.close()
+                body.close()
     return tally
 
 
@@ -250,17 +271,20 @@ def _start_methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
 
 
-def _work(index: int) -> tuple[Tally, set[int], str, list[tuple[int, int]]]:
-    """Analyse one group into its own body file.
+def _work(index: int) -> Part:
+    """Analyse one group into a body file per format.
 
-    Returns its totals, the autoscalers it linked, and for each slice of a cut file the
-    file's position and the alias-expansion nodes the slice used.
+    Returns its totals, the autoscalers it linked, the body files, and for each slice of a cut
+    file the file's position and the alias-expansion nodes the slice used.
     """
     job = _JOB
-    path = job["tmp"] / f"part-{index}"
     group: list[Piece] = job["parts"][index]
     tally, linked = Tally(), set[int]()
-    with path.open("w", encoding="utf-8") as body:
+    paths = [job["tmp"] / f"part-{index}-{k}" for k in range(len(job["formats"]))]
+    with ExitStack() as stack:
+        bodies = [
+            stack.enter_context(path.open("w", encoding="utf-8", newline="")) for path in paths
+        ]
         part = iter_part(
             [(piece.file, piece.text()) for piece in group],
             options=job["options"],
@@ -269,6 +293,7 @@ def _work(index: int) -> tuple[Tally, set[int], str, list[tuple[int, int]]]:
             slices=[piece.part for piece in group],
         )
         items = map(job["transform"], part)
-        with_big_stack(lambda: write_body(items, fmt=job["fmt"], out=body, tally=tally))
+        outs = list(zip(job["formats"], bodies, strict=True))
+        with_big_stack(lambda: write_bodies(items, outs, tally=tally, base=job["base"]))
     used = [(piece.index, piece.part.nodes_used) for piece in group if piece.part is not None]
-    return tally, linked, str(path), used
+    return tally, linked, [str(path) for path in paths], used

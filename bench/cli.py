@@ -1,6 +1,7 @@
 """Benchmark the command-line checker as a CI job runs it: whole processes, floor in the same run.
 
-    .venv/bin/python bench/cli.py [--repeat 5] [--megabytes 10] [--rows corpus,10mb,50mb,tiny,jobs]
+    .venv/bin/python bench/cli.py [--repeat 5] [--megabytes 10]
+        [--rows corpus,10mb,50mb,50mb-sarif,50mb-junit,tiny,jobs]
 
 Each row times the advisor as one whole process (start-up, imports, reading, analysis, JSON
 written to a file) against the floor: a whole Python process that loads the same bytes with
@@ -14,6 +15,12 @@ Rows (targets from issue 11):
 * ``corpus``: the 76 real manifests of tests/fixtures/corpus, one process (target 2x);
 * ``10mb``: a generated 10 MB multi-document file (bench/generate.py; target 1.25x);
 * ``50mb``: 50 MB in five 10 MB files (target 1.25x, peak RSS at most 200 MiB);
+* ``50mb-sarif``, ``50mb-junit`` (and ``50mb-github``, ``50mb-text``, not run unless named):
+  the same files written as that format instead of JSON; memory should follow the largest
+  document, not the input (peak RSS at most 200 MiB, as JSON). The generated workloads have no
+  findings, so SARIF and GitHub write no result there: ``findings50-sarif``,
+  ``findings50-github``, ``findings50-junit`` (not run unless named) read 50 MB of the corpus
+  repeated instead (five files, about 15,000 findings);
 * ``tiny``: 20,000 one-container Pods, 2 MB (target 2x);
 * ``jobs``: two 10 MB files with ``--jobs 2`` against ``--jobs 1`` (target at least 1.7x
   faster), reported only when the command line has ``--jobs``.
@@ -25,7 +32,8 @@ pays. ``--no-compile`` measures that case instead.
 
 Also reported: the import time of the command line alone (``-c 'import <module>'``) against
 ``-c pass``. The advisor runs as ``pod-advisor analyze`` when the console script is installed
-next to this Python, else as ``python -m advisor.cli``.
+next to this Python, else as ``python -m advisor.cli``; either way with this checkout first on
+``PYTHONPATH``, so an editable install of another checkout is not what gets measured.
 
 Writes ``bench/results/cli-latest.md`` (``bench/run_all.py`` appends its rows to history.md).
 No test asserts a time: CI runs ``--quick`` once to prove the script still works.
@@ -58,6 +66,11 @@ FLOOR = (
     "    with open(name, 'rb') as f:\n"
     "        list(yaml.load_all(f.read(), Loader=yaml.CSafeLoader))\n"
 )
+# This checkout's advisor, even when the console script belongs to an editable install elsewhere.
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+}
 TINY_POD = (
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: tiny-{i}\nspec:\n  containers:\n"
     "  - name: app\n    image: nginx:1.27\n"
@@ -82,7 +95,7 @@ def run_once(cmd: list[str], out: Path) -> Run:
     """Run ``cmd`` with stdout to ``out``; wall time and the child's own peak RSS."""
     with out.open("wb") as sink:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -105,9 +118,15 @@ class Row:
 
 
 def measure(
-    name: str, files: list[Path], target: str, repeat: int, tmp: Path, args: list[str]
+    name: str,
+    files: list[Path],
+    target: str,
+    repeat: int,
+    tmp: Path,
+    args: list[str],
+    fmt: str = "json",
 ) -> Row:
-    advisor = [*advisor_command(), "--format", "json", *args, *map(str, files)]
+    advisor = [*advisor_command(), "--format", fmt, *args, *map(str, files)]
     floor = [sys.executable, "-c", FLOOR, *map(str, files)]
     out = tmp / "out.json"
     run_once(advisor, out)  # warm-up: page cache, compiled bytecode
@@ -140,6 +159,25 @@ def measure_jobs(files: list[Path], repeat: int, tmp: Path) -> Row | None:
         f_runs.append(run_once(one, out))
     size = sum(p.stat().st_size for p in files)
     return Row("jobs", f"{len(files)} files, {size / 1e6:.1f} MB", "<= 0.59x", a_runs, f_runs)
+
+
+def repeated_corpus(tmp: Path, corpus: list[Path], size: int) -> list[Path]:
+    """Five files of about ``size`` bytes each: the corpus over and over, names made unique."""
+    texts = [p.read_text(encoding="utf-8") for p in corpus if p.suffix == ".yaml"]
+    files = []
+    for i in range(5):
+        parts, total, copy = [], 0, 0
+        while total < size:
+            chunk = "".join(
+                f"---\n{t.replace('name: ', f'name: f{i}c{copy}-', 1)}\n" for t in texts
+            )
+            parts.append(chunk)
+            total += len(chunk.encode())
+            copy += 1
+        path = tmp / f"corpus-{i}.yaml"
+        path.write_text("".join(parts), encoding="utf-8")
+        files.append(path)
+    return files
 
 
 def import_time(repeat: int) -> tuple[float, float]:
@@ -181,7 +219,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--megabytes", type=float, default=10.0)
-    parser.add_argument("--rows", default="corpus,10mb,50mb,tiny,jobs")
+    parser.add_argument("--rows", default="corpus,10mb,50mb,50mb-sarif,50mb-junit,tiny,jobs")
     parser.add_argument("--quick", action="store_true", help="1 repeat, 0.2 MB files (smoke)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where cli-latest.md goes")
     parser.add_argument(
@@ -212,10 +250,17 @@ def main() -> int:
             ("50mb", bigs, "<= 1.25x, RSS <= 200 MiB"),
             ("tiny", [tiny], "<= 2x"),
         ]
+        for fmt in ("sarif", "junit", "github", "text"):
+            plan.append((f"50mb-{fmt}", bigs, "RSS <= 200 MiB"))
+        if any(row.startswith("findings50-") for row in wanted):
+            findings = repeated_corpus(tmp, corpus, int(args.megabytes * 1_000_000))
+            for fmt in ("sarif", "junit", "github"):
+                plan.append((f"findings50-{fmt}", findings, "RSS <= 200 MiB"))
         for row, files, target in plan:
             if row in wanted:
                 print(f"cli: {row}", file=sys.stderr, flush=True)
-                rows.append(measure(row, files, target, args.repeat, tmp, []))
+                fmt = row.partition("-")[2] or "json"
+                rows.append(measure(row, files, target, args.repeat, tmp, [], fmt))
         if "jobs" in wanted:
             jobs = measure_jobs(bigs[:2], args.repeat, tmp)
             if jobs is not None:

@@ -20,6 +20,10 @@ from advisor.core.records import dataclass
 MIB = 1024 * 1024
 
 # What each limit is called in messages, and the environment variable / flag that sets it.
+# max_output_bytes: on the web, the bytes of one answer (the result page or the API's JSON, held
+# whole); on the command line, the bytes written to each output, checked only when
+# --max-output-bytes is given (every report is written as the analysis runs and none is held
+# whole, so by default none is refused for its size; advisor.cli BUDGET_FLAGS, README "Limits").
 DESCRIPTIONS: dict[str, str] = {
     "max_bytes": "bytes of input",
     "max_nodes": "YAML nodes added by alias and merge-key expansion",
@@ -45,6 +49,7 @@ class Budget:
     # their number; the web (ADVISOR_MAX_WORKLOADS) holds a whole result and sets a lower bound.
     max_workloads: int = 1_000_000
     max_digits: int = 100
+    # The command line applies it only when --max-output-bytes is given (see DESCRIPTIONS).
     max_output_bytes: int = 64 * MIB
 
     def __post_init__(self) -> None:

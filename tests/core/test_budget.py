@@ -171,7 +171,7 @@ def test_the_command_line_takes_every_limit_as_a_flag_and_exits_2_past_one(tmp_p
     assert code == 2
     assert "document 1, line 1: Pod 'big' has 6 containers (max_containers = 4" in err.getvalue()
     err = io.StringIO()
-    # The output limit guards reports held whole (SARIF here); streamed JSON and text are not held.
+    # The output limit, when given, bounds the bytes written to each output (SARIF here).
     held = [str(path), "--format", "sarif", "--max-output-bytes", "100"]
     assert cli.main(held, stdout=io.StringIO(), stderr=err) == 2
     assert "(max_output_bytes = 100 bytes of output)" in err.getvalue()

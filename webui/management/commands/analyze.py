@@ -22,6 +22,9 @@ class Command(BaseCommand):
         import argparse
 
         namespace = argparse.Namespace(**options)
+        # Reports are written in pieces as the analysis runs: Django's wrapper would end each
+        # piece with a new line of its own.
+        self.stdout.ending = self.stderr.ending = ""
         code = cli.run(namespace, stdin=sys.stdin, stdout=self.stdout, stderr=self.stderr)
         if code:
             sys.exit(code)
