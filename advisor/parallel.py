@@ -20,7 +20,6 @@ cost more than it saves.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -219,6 +218,8 @@ def _run_parts(
     )
     try:
         # fork: the workers share the loaded modules, compiled schemas and the inputs.
+        import multiprocessing  # here, not at import: 10 ms a run without workers would pay
+
         with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
             done = pool.map(_work, range(len(parts)))
     finally:
@@ -268,6 +269,8 @@ def _write_parts(
 
 
 def _start_methods() -> list[str]:
+    import multiprocessing
+
     return multiprocessing.get_all_start_methods()
 
 

@@ -11,8 +11,6 @@ import json
 import posixpath
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
-from xml.etree import ElementTree as ET
 
 from advisor.core.analyze import Report
 from advisor.core.lazy import lazy_re
@@ -22,6 +20,13 @@ SRCROOT = "%SRCROOT%"
 GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 # Input names that are not files on disk: stdin, and rendered Kustomize output without origin.
 NOT_A_FILE_SUFFIX = " (kustomize)"
+
+
+def quote(text: str) -> str:
+    """``urllib.parse.quote``, imported when a SARIF location needs it (not by every run)."""
+    from urllib.parse import quote as url_quote
+
+    return url_quote(text)
 
 
 def _relative_uri(file: str, base: str) -> tuple[str, bool]:
@@ -91,6 +96,8 @@ def to_github(report: Report) -> str:
 
 def to_junit(report: Report) -> str:
     """JUnit XML: one test case per workload, one failure per finding, one error per bad input."""
+    from xml.etree import ElementTree as ET
+
     suite = ET.Element("testsuite", name="pod-advisor")
     failures = errors = 0
     for w in report.workloads:

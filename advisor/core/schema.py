@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import difflib
 import importlib.util
 import json
 import threading
@@ -441,6 +440,8 @@ class _Walker:
             )
         else:
             candidates = [p for p in node.props if isinstance(p, str)]
+            import difflib  # only for a field it does not know
+
             close = difflib.get_close_matches(name, candidates, n=1)
             message = f"unknown field '{name}'"
             if close:

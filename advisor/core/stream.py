@@ -24,8 +24,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import field
-from typing import IO, Any
-from xml.etree import ElementTree as ET
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree as ET
 
 from advisor.core import ANALYZER_VERSION
 from advisor.core.analyze import Item, Options, Report, WorkloadReport
@@ -264,6 +266,8 @@ def junit_testcase(w: WorkloadReport) -> str:
     The element is built as there, indented alone at its depth and serialised alone: the same
     text, without the indent of its first line (the separator before it carries that).
     """
+    from xml.etree import ElementTree as ET  # JUnit only: not imported by other runs
+
     wl = w.workload
     case = ET.Element(
         "testcase",
@@ -286,6 +290,8 @@ def junit_testcase(w: WorkloadReport) -> str:
 
 def junit_error(e: Problem) -> str:
     """The ``<testcase>`` of one unreadable input, as :func:`junit_testcase`."""
+    from xml.etree import ElementTree as ET  # JUnit only: not imported by other runs
+
     case = ET.Element("testcase", classname=e.file, name="read", file=e.file)
     error = ET.SubElement(case, "error", message=e.message, type="unreadable-input")
     where = f"document {e.document}, " if e.document else ""
@@ -294,6 +300,8 @@ def junit_error(e: Problem) -> str:
 
 
 def _xml(case: ET.Element) -> str:
+    from xml.etree import ElementTree as ET  # JUnit only: not imported by other runs
+
     ET.indent(case, level=_JUNIT_LEVEL)
     text = ET.tostring(case, encoding="unicode")
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -378,6 +386,8 @@ def _junit_frame(tally: Tally) -> tuple[str, str]:
     failures = sum(tally.counts.values())
     errors = len(tally.errors)
     tests = str(tally.workloads + errors)
+    from xml.etree import ElementTree as ET  # JUnit only: not imported by other runs
+
     suite = ET.Element("testsuite", name="pod-advisor")
     suite.set("tests", tests)
     suite.set("failures", str(failures))
